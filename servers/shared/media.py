@@ -1,0 +1,210 @@
+"""Media I/O shared by the video and audio servers: the ffmpeg binary, probing, encoding.
+
+The ffmpeg binary is the static build that ships inside the imageio-ffmpeg wheel, so
+nothing needs installing system-wide. Probing uses PyAV, which reads headers in a few
+milliseconds without spawning a process.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import subprocess
+from dataclasses import asdict, dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from servers.shared.errors import EngineUnavailableError, MediaDecodeError
+
+__all__ = ["MediaInfo", "VideoEncoder", "ffmpeg_exe", "probe", "run_ffmpeg"]
+
+logger = logging.getLogger(__name__)
+
+
+@functools.cache
+def ffmpeg_exe() -> str:
+    """Return the path of the bundled ffmpeg binary, or raise with the install fix."""
+    try:
+        import imageio_ffmpeg
+
+        return imageio_ffmpeg.get_ffmpeg_exe()
+    except (ImportError, RuntimeError) as error:
+        raise EngineUnavailableError(
+            f"ffmpeg not found ({error}): reinstall with `pip install --force-reinstall imageio-ffmpeg`"
+        ) from error
+
+
+def run_ffmpeg(arguments: list[str], *, what: str, timeout: float | None = None) -> None:
+    """Run ffmpeg quietly; on failure raise `MediaDecodeError` with the last lines of its log."""
+    command = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y", *arguments]
+    logger.debug("Running %s", " ".join(command))
+    completed = subprocess.run(command, capture_output=True, timeout=timeout, check=False)
+    if completed.returncode != 0:
+        tail = completed.stderr.decode("utf-8", errors="replace").strip().splitlines()[-5:]
+        raise MediaDecodeError(f"ffmpeg failed while {what}: {' | '.join(tail) or 'no message'}")
+
+
+@dataclass(frozen=True)
+class MediaInfo:
+    """What a media file contains, read from its headers (and packets where headers are silent)."""
+
+    path: str
+    duration: float
+    format_name: str
+    has_video: bool
+    width: int | None = None
+    height: int | None = None
+    fps: float | None = None
+    frame_count: int | None = None
+    video_codec: str | None = None
+    pix_fmt: str | None = None
+    time_base: str | None = None
+    has_audio: bool = False
+    audio_codec: str | None = None
+    sample_rate: int | None = None
+    channels: int | None = None
+    audio_duration: float | None = None
+    size_bytes: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _stream_duration(stream: Any) -> float | None:
+    if stream.duration is None or stream.time_base is None:
+        return None
+    return float(stream.duration * stream.time_base)
+
+
+def _count_video_frames(path: Path) -> int:
+    """Count video packets; used where the container stores no frame count (WebM, GIF)."""
+    import av
+
+    with av.open(str(path)) as container:
+        return sum(1 for packet in container.demux(video=0) if packet.size)
+
+
+def probe(path: Path | str) -> MediaInfo:
+    """Read duration, streams and codecs of `path`; raise `MediaDecodeError` if it is not media."""
+    import av
+
+    path = Path(path)
+    try:
+        container = av.open(str(path))
+    except (av.error.FFmpegError, OSError) as error:
+        raise MediaDecodeError(f"cannot read {path.name} as media: {error}") from error
+
+    with container:
+        video = container.streams.video[0] if container.streams.video else None
+        audio = container.streams.audio[0] if container.streams.audio else None
+        container_duration = container.duration / 1_000_000 if container.duration else None
+        fields: dict[str, Any] = {
+            "path": str(path),
+            "format_name": container.format.name,
+            "has_video": video is not None,
+            "has_audio": audio is not None,
+            "size_bytes": path.stat().st_size,
+        }
+        if video is not None:
+            rate = video.average_rate or video.guessed_rate
+            fields.update(
+                width=video.codec_context.width,
+                height=video.codec_context.height,
+                fps=float(rate) if rate else None,
+                frame_count=video.frames or None,
+                video_codec=video.codec_context.name,
+                pix_fmt=video.codec_context.pix_fmt,
+                time_base=str(video.time_base) if video.time_base else None,
+            )
+        if audio is not None:
+            fields.update(
+                audio_codec=audio.codec_context.name,
+                sample_rate=audio.codec_context.sample_rate,
+                channels=audio.codec_context.channels,
+                audio_duration=_stream_duration(audio),
+            )
+        video_duration = _stream_duration(video) if video is not None else None
+
+    if video is not None and fields["frame_count"] is None:
+        fields["frame_count"] = _count_video_frames(path)
+    duration = video_duration or container_duration or fields.get("audio_duration") or 0.0
+    if video is not None and fields["fps"] and fields["frame_count"] and video_duration is None:
+        duration = fields["frame_count"] / fields["fps"]
+    return MediaInfo(duration=float(duration), **fields)
+
+
+class VideoEncoder:
+    """Streams RGB frames into ffmpeg and writes H.264 yuv420p mp4 with faststart.
+
+    Frames go through a pipe one at a time, so memory does not grow with the length of
+    the video. Width and height must be even (a yuv420p requirement).
+
+        with VideoEncoder(path, width=1024, height=768, fps=30) as encoder:
+            for frame in frames:
+                encoder.write(frame)   # uint8 array of shape (height, width, 3)
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        width: int,
+        height: int,
+        fps: float,
+        crf: int = 18,
+        preset: str = "veryfast",
+    ) -> None:
+        if width % 2 or height % 2:
+            raise ValueError(f"yuv420p needs even dimensions, got {width}x{height}")
+        if fps <= 0:
+            raise ValueError(f"fps must be positive, got {fps}")
+        self.path = Path(path)
+        self.width = width
+        self.height = height
+        self.fps = fps
+        self.frames_written = 0
+        rate = Fraction(fps).limit_denominator(1001)
+        self._command = [
+            ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
+            "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}", "-r", f"{rate.numerator}/{rate.denominator}",
+            "-i", "pipe:0",
+            "-an", "-c:v", "libx264", "-preset", preset, "-crf", str(crf), "-pix_fmt", "yuv420p",
+            "-movflags", "+faststart", str(self.path),
+        ]  # fmt: skip
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> VideoEncoder:
+        self._process = subprocess.Popen(self._command, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
+        return self
+
+    def write(self, frame: np.ndarray) -> None:
+        """Append one uint8 RGB frame of shape (height, width, 3)."""
+        if frame.shape != (self.height, self.width, 3) or frame.dtype != np.uint8:
+            raise ValueError(f"expected a uint8 frame of shape {(self.height, self.width, 3)}, got {frame.dtype} {frame.shape}")
+        assert self._process is not None and self._process.stdin is not None
+        try:
+            self._process.stdin.write(np.ascontiguousarray(frame).tobytes())
+        except BrokenPipeError as error:
+            raise MediaDecodeError(f"ffmpeg stopped while encoding {self.path.name}: {self._stderr_tail()}") from error
+        self.frames_written += 1
+
+    def _stderr_tail(self) -> str:
+        assert self._process is not None and self._process.stderr is not None
+        self._process.wait(timeout=10)
+        return self._process.stderr.read().decode("utf-8", errors="replace").strip()[-500:]
+
+    def __exit__(self, exc_type: object, exc: object, traceback: object) -> None:
+        process = self._process
+        if process is None:
+            return
+        assert process.stdin is not None
+        if exc_type is not None:
+            process.kill()
+            process.wait()
+            return
+        process.stdin.close()
+        if process.wait() != 0:
+            raise MediaDecodeError(f"ffmpeg failed to encode {self.path.name}: {self._stderr_tail()}")
