@@ -87,6 +87,20 @@ def _count_video_frames(path: Path) -> int:
         return sum(1 for packet in container.demux(video=0) if packet.size)
 
 
+def _measure_audio_duration(path: Path) -> float | None:
+    """Return where the last audio packet ends; used where the container stores no audio duration (WebM)."""
+    import av
+
+    end = None
+    with av.open(str(path)) as container:
+        for packet in container.demux(audio=0):
+            if packet.pts is None or packet.time_base is None:
+                continue
+            packet_end = float((packet.pts + (packet.duration or 0)) * packet.time_base)
+            end = packet_end if end is None else max(end, packet_end)
+    return end
+
+
 def probe(path: Path | str) -> MediaInfo:
     """Read duration, streams and codecs of `path`; raise `MediaDecodeError` if it is not media."""
     import av
@@ -130,6 +144,8 @@ def probe(path: Path | str) -> MediaInfo:
 
     if video is not None and fields["frame_count"] is None:
         fields["frame_count"] = _count_video_frames(path)
+    if audio is not None and fields["audio_duration"] is None:
+        fields["audio_duration"] = _measure_audio_duration(path)
     duration = video_duration or container_duration or fields.get("audio_duration") or 0.0
     if video is not None and fields["fps"] and fields["frame_count"] and video_duration is None:
         duration = fields["frame_count"] / fields["fps"]

@@ -1,0 +1,104 @@
+"""The fast path: join segments by stream copy with ffmpeg's concat demuxer.
+
+Stream copy only works when every segment was encoded the same way. With any mismatch
+in codec, size, pixel format, frame rate, time base or the decoder setup (H.264 SPS/PPS,
+stored as codec extradata), ffmpeg still exits 0 but writes a file that shows garbage or
+stalls after the first segment. `copy_signature` captures those parameters, and the
+caller uses the fast path only when all segments share one signature.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from servers.shared.media import MediaInfo
+
+__all__ = ["CopySignature", "concat_input_arguments", "copy_signature", "stream_copy_blocker", "write_concat_list"]
+
+
+@dataclass(frozen=True)
+class CopySignature:
+    """Codec parameters that must be identical across segments joined by stream copy."""
+
+    codec: str | None
+    width: int | None
+    height: int | None
+    pix_fmt: str | None
+    fps: float | None
+    time_base: str | None
+    profile: str | None
+    extradata_sha1: str | None
+
+
+def copy_signature(info: MediaInfo) -> CopySignature:
+    """Return the stream-copy signature of a probed video file."""
+    profile, extradata = _codec_setup(Path(info.path))
+    return CopySignature(
+        codec=info.video_codec,
+        width=info.width,
+        height=info.height,
+        pix_fmt=info.pix_fmt,
+        fps=info.fps,
+        time_base=info.time_base,
+        profile=profile,
+        extradata_sha1=hashlib.sha1(extradata).hexdigest() if extradata else None,
+    )
+
+
+def _codec_setup(path: Path) -> tuple[str | None, bytes | None]:
+    import av
+
+    with av.open(str(path)) as container:
+        context = container.streams.video[0].codec_context
+        return context.profile, context.extradata
+
+
+def stream_copy_blocker(
+    signatures: Sequence[CopySignature],
+    names: Sequence[str],
+    *,
+    allowed_codecs: frozenset[str],
+    output_format: str,
+) -> str | None:
+    """Return why the segments cannot be stream-copied into `output_format`, or None if they can."""
+    first = signatures[0]
+    if first.codec not in allowed_codecs:
+        return f"{output_format} output needs re-encoding {first.codec} video"
+    if first.pix_fmt != "yuv420p":
+        return f"pixel format {first.pix_fmt} is converted to yuv420p for playback everywhere"
+    if (first.width or 0) % 2 or (first.height or 0) % 2:
+        return f"odd frame size {first.width}x{first.height} is padded to even sides"
+    for index, signature in enumerate(signatures[1:], start=1):
+        if signature != first:
+            field = _first_difference(first, signature)
+            return f"segment {index} ({names[index]!r}) differs from the first segment in {field}"
+    return None
+
+
+def _first_difference(first: CopySignature, other: CopySignature) -> str:
+    labels = {"extradata_sha1": "encoder setup (SPS/PPS)"}
+    for name in CopySignature.__dataclass_fields__:
+        mine, theirs = getattr(first, name), getattr(other, name)
+        if mine != theirs:
+            if name == "extradata_sha1":
+                return labels[name]
+            return f"{name} ({mine} vs {theirs})"
+    return "nothing"
+
+
+def write_concat_list(paths: Sequence[Path], durations: Sequence[float], list_path: Path) -> None:
+    """Write a concat demuxer script; each entry's `duration` pins where the next segment starts."""
+    lines = ["ffconcat version 1.0"]
+    for path, duration in zip(paths, durations, strict=True):
+        quoted = str(path).replace("'", "'\\''")
+        lines.append(f"file '{quoted}'")
+        lines.append(f"duration {duration:.6f}")
+    list_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def concat_input_arguments(list_path: Path) -> list[str]:
+    """Return the ffmpeg input arguments that read `list_path` with the concat demuxer."""
+    return ["-f", "concat", "-safe", "0", "-i", str(list_path)]

@@ -1,0 +1,106 @@
+"""Resolve and inspect input files, turning every way a file can be unusable into a clear error.
+
+Probing reads headers only, which a file cut short while being written can still pass
+(an mp4 with its index at the front). `inspect_video` therefore also walks the packet
+index without decoding and compares it with the frame count in the header.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Sequence
+from pathlib import Path
+
+from servers.shared.artifacts import resolve_input_path
+from servers.shared.errors import MediaDecodeError
+from servers.shared.media import MediaInfo, ffmpeg_exe, probe
+
+__all__ = ["audio_length", "inspect_audio", "inspect_media", "inspect_video", "resolve_media"]
+
+_DIAGNOSE_TIMEOUT_SECONDS = 20
+
+
+def resolve_media(reference: str, roots: Sequence[Path], *, what: str) -> Path:
+    """Resolve `reference` inside `roots` and reject empty files."""
+    path = resolve_input_path(reference, roots, what=what)
+    if path.stat().st_size == 0:
+        raise MediaDecodeError(f"{what} {reference!r} is an empty file (0 bytes): re-create it or remove it from the request")
+    return path
+
+
+def inspect_media(path: Path, *, what: str) -> MediaInfo:
+    """Probe `path`; on failure the error quotes ffmpeg's own diagnosis (e.g. "moov atom not found")."""
+    try:
+        return probe(path)
+    except MediaDecodeError as error:
+        reason = _ffmpeg_diagnosis(path) or str(error)
+        raise MediaDecodeError(
+            f"{what} {path.name!r} cannot be read as media ({reason}): the file is damaged, truncated "
+            "or not a media file; re-create or re-download it"
+        ) from error
+
+
+def inspect_video(path: Path, *, what: str) -> MediaInfo:
+    """Probe `path` and check that it holds a complete, non-empty video stream."""
+    info = inspect_media(path, what=what)
+    if not info.has_video:
+        raise MediaDecodeError(f"{what} {path.name!r} has no video stream: pass a video file (mp4, webm, mov, gif)")
+    if not info.frame_count or info.duration <= 0:
+        raise MediaDecodeError(f"{what} {path.name!r} contains no video frames: re-create it")
+
+    stored = _count_stored_packets(path, what=what)
+    if stored < info.frame_count:
+        raise MediaDecodeError(
+            f"{what} {path.name!r} is truncated: its header lists {info.frame_count} frames but only {stored} "
+            "are in the file; re-create it"
+        )
+    return info
+
+
+def inspect_audio(path: Path, *, what: str) -> MediaInfo:
+    """Probe `path` and check that it holds an audio stream of positive length."""
+    info = inspect_media(path, what=what)
+    if not info.has_audio:
+        raise MediaDecodeError(f"{what} {path.name!r} has no audio stream: pass an audio file (wav, mp3, m4a, ogg, ...) or a video with sound")
+    if audio_length(info) <= 0:
+        raise MediaDecodeError(f"{what} {path.name!r} has an empty audio stream: re-create it")
+    return info
+
+
+def audio_length(info: MediaInfo) -> float:
+    """Return the audio stream's length in seconds, falling back to the container duration."""
+    return info.audio_duration if info.audio_duration else info.duration
+
+
+def _count_stored_packets(path: Path, *, what: str) -> int:
+    """Count video packets whose data lies inside the file, without decoding them."""
+    import av
+
+    size = path.stat().st_size
+    count = 0
+    try:
+        with av.open(str(path)) as container:
+            for packet in container.demux(video=0):
+                if packet.size == 0:
+                    continue
+                if packet.pos is not None and packet.pos >= 0 and packet.pos + packet.size > size:
+                    break
+                count += 1
+    except av.error.FFmpegError as error:
+        raise MediaDecodeError(f"{what} {path.name!r} is damaged: reading its packets failed ({error}); re-create it") from error
+    return count
+
+
+def _ffmpeg_diagnosis(path: Path) -> str | None:
+    """Return the last line ffmpeg logs when it opens `path`, which names the actual defect."""
+    command = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-i", str(path)]
+    try:
+        completed = subprocess.run(command, capture_output=True, timeout=_DIAGNOSE_TIMEOUT_SECONDS, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    lines = [line.strip() for line in completed.stderr.decode("utf-8", errors="replace").splitlines() if line.strip()]
+    defects = [line for line in lines if "At least one output file must be specified" not in line]
+    if not defects:
+        return None
+    return defects[0].replace(str(path), path.name)
+
