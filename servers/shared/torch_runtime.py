@@ -108,7 +108,7 @@ def step_callback(progress: Progress, total_steps: int, label: str = "denoising"
     """Build a `callback_on_step_end` that reports each step and stops when cancelled."""
 
     def on_step_end(pipeline: Any, step: int, timestep: Any, callback_kwargs: dict[str, Any]) -> dict[str, Any]:
-        progress(step + 1, total_steps, f"{label} step {step + 1}/{total_steps}")
+        progress(step + 1, total_steps, f"{label} step {step + 1}/{total_steps}", throttle=False)
         return callback_kwargs
 
     return on_step_end

@@ -56,14 +56,20 @@ class Progress:
         if self.cancel_event.is_set():
             raise GenerationCancelledError("the request was cancelled by the client")
 
-    def __call__(self, done: float, total: float | None = None, message: str | None = None) -> None:
-        """Report `done` of `total` units, throttled to one notification every 50 ms except the last."""
+    def __call__(
+        self, done: float, total: float | None = None, message: str | None = None, *, throttle: bool = True
+    ) -> None:
+        """Report `done` of `total` units.
+
+        With `throttle`, notifications closer than 50 ms are dropped, except the last one;
+        pass `throttle=False` for coarse steps that must each be reported.
+        """
         self.check_cancelled()
         if self._send is None:
             return
         now = time.monotonic()
         is_last = total is not None and done >= total
-        if not is_last and now - self._last_sent < _MIN_INTERVAL_SECONDS:
+        if throttle and not is_last and now - self._last_sent < _MIN_INTERVAL_SECONDS:
             return
         self._last_sent = now
         self._send(done, total, message)
