@@ -25,11 +25,14 @@ def register_artifact_resources(server: MCPServer, store: ArtifactStore, media_t
 
 
 def _register_one(server: MCPServer, store: ArtifactStore, suffix: str, mime_type: str) -> None:
-    def read_artifact(name: str) -> bytes:
+    is_text = mime_type == "application/json" or mime_type.startswith("text/")
+
+    def read_artifact(name: str) -> bytes | str:
         try:
-            return store.find(name + suffix).read_bytes()
+            path = store.find(name + suffix)
         except ReasoningActionError as error:
             raise ResourceNotFoundError(str(error)) from error
+        return path.read_text(encoding="utf-8") if is_text else path.read_bytes()
 
     server.resource(
         f"{store.resource_prefix}{{name}}{suffix}",
