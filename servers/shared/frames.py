@@ -81,7 +81,7 @@ def _to_rgb(image: Image.Image, warnings: list[str]) -> Image.Image:
         peak = 65535.0 if mode.startswith("I;16") or values.max() > 255 else 255.0
         grey = np.clip(np.round(values * (255.0 / peak)), 0, 255).astype(np.uint8)
         warnings.append(f"converted {mode} greyscale (16-bit) to 8-bit RGB")
-        return Image.fromarray(grey, mode="L").convert("RGB")
+        return Image.fromarray(grey).convert("RGB")
 
     has_alpha = mode in ("RGBA", "LA", "PA", "La", "RGBa") or (mode == "P" and "transparency" in image.info)
     if has_alpha:

@@ -1,0 +1,173 @@
+"""The `motion` engine: camera motion over the still image, on the CPU, with no weights.
+
+Each frame is one bicubic resample of the chain's first image (the base) through the
+camera's view box, using Pillow's separable resize with a fractional box, which is
+sub-pixel accurate and, because the zoom is never below 1, never minifies and so never
+aliases or shimmers. Frames go to the writer one at a time.
+
+A continuation renders from the chain's base image, not from the previous segment's last
+frame, so a long chain is resampled once per frame instead of once per segment and does
+not blur or drift in colour. The base is trusted only when its pixels still hash to the
+recorded value; if the start image was edited since (for example colour-matched by a
+caller), the edit is fitted as a per-channel gain and offset and applied to every frame.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from servers.image2video.engines.base import FrameWriter, VideoOutput, VideoRequest
+from servers.image2video.engines.camera import CameraPath, SegmentMotion, view_box
+from servers.shared.artifacts import resolve_input_path
+from servers.shared.errors import ReasoningActionError
+from servers.shared.frames import load_rgb_image, pixel_sha256, psnr
+from servers.shared.worker import Progress
+
+__all__ = ["MotionEngine"]
+
+logger = logging.getLogger(__name__)
+
+ENGINE_NAME = "motion"
+MIN_COLOUR_FIT_PSNR = 30.0  # Below this, the start image is a different picture, not a colour edit.
+_FIT_SAMPLES = 65536
+
+
+@dataclass
+class _Start:
+    """Where a segment's camera starts: base image, chain time, the path before, colour edit."""
+
+    base: Image.Image
+    base_path: str
+    start_time: float
+    previous: CameraPath | None
+    colour_lut: list[int] | None
+    warnings: list[str]
+
+
+def render_view(base: Image.Image, box: tuple[float, float, float, float]) -> Image.Image:
+    """Resample the `box` region of `base` to the base's size (bicubic, sub-pixel accurate)."""
+    if box == (0.0, 0.0, float(base.width), float(base.height)):
+        return base.copy()
+    return base.resize(base.size, Image.Resampling.BICUBIC, box=box)
+
+
+def _fit_colour_lut(rendered: np.ndarray, supplied: np.ndarray) -> tuple[list[int], float]:
+    """Fit `supplied ~ gain * rendered + offset` per channel; return a PIL LUT and the fit's PSNR."""
+    step = max(1, int(np.sqrt(rendered.shape[0] * rendered.shape[1] / _FIT_SAMPLES)))
+    source = rendered[::step, ::step].reshape(-1, 3).astype(np.float64)
+    target = supplied[::step, ::step].reshape(-1, 3).astype(np.float64)
+
+    lut: list[int] = []
+    for channel in range(3):
+        design = np.stack([source[:, channel], np.ones(len(source))], axis=1)
+        (gain, offset), *_ = np.linalg.lstsq(design, target[:, channel], rcond=None)
+        levels = np.clip(np.round(gain * np.arange(256) + offset), 0, 255).astype(int)
+        lut.extend(levels.tolist())
+
+    corrected = np.asarray(Image.fromarray(rendered).point(lut))
+    return lut, psnr(corrected, supplied)
+
+
+class MotionEngine:
+    """Zoom and pan over the image along a seeded, smooth camera path."""
+
+    name = ENGINE_NAME
+    model: str | None = None
+
+    def render(self, request: VideoRequest, write_frame: FrameWriter, progress: Progress) -> VideoOutput:
+        start = self._find_start(request)
+        current = CameraPath(request.seed, request.motion_scale)
+        motion = SegmentMotion(
+            start_time=start.start_time,
+            duration=request.duration,
+            current=current,
+            previous=start.previous,
+            ease_out=request.last_segment,
+        )
+        total = request.frame_count + 1
+
+        for index in range(request.frame_count):
+            progress(index, total, f"frame {index + 1}/{request.frame_count}")
+            write_frame(self._frame(start, motion, index / request.fps))
+        next_frame = self._frame(start, motion, request.duration)
+        progress(total, total, "rendered")
+
+        chain_state = {
+            "camera": {
+                **current.to_dict(),
+                "time": round(motion.end_time, 9),
+                "base_path": start.base_path,
+                "base_sha256": pixel_sha256(start.base),
+            }
+        }
+        details = {"camera_start_time": start.start_time, "camera_end_time": motion.end_time}
+        return VideoOutput(next_frame=next_frame, chain_state=chain_state, warnings=start.warnings, details=details)
+
+    def _frame(self, start: _Start, motion: SegmentMotion, offset: float) -> np.ndarray:
+        width, height = start.base.size
+        frame = render_view(start.base, view_box(motion.pose(offset), width, height))
+        if start.colour_lut is not None:
+            frame = frame.point(start.colour_lut)
+        return np.asarray(frame)
+
+    def _find_start(self, request: VideoRequest) -> _Start:
+        """Continue the camera recorded with the start image, or start a new path on it."""
+        fresh = _Start(
+            base=request.image.image,
+            base_path=str(request.image_path),
+            start_time=0.0,
+            previous=None,
+            colour_lut=None,
+            warnings=[],
+        )
+        camera = (request.continuation or {}).get("camera")
+        if not camera:
+            return fresh
+
+        try:
+            return self._continue(request, camera)
+        except (ReasoningActionError, KeyError, TypeError, ValueError) as error:
+            logger.warning("Starting a new camera path on %s: %s", request.image_path, error)
+            fresh.warnings.append(f"could not continue the previous segment's camera ({error}); started a new camera path")
+            return fresh
+
+    def _continue(self, request: VideoRequest, camera: dict[str, Any]) -> _Start:
+        base_path = resolve_input_path(str(camera["base_path"]), request.input_roots, what="the chain's first image")
+        base = load_rgb_image(base_path, what="the chain's first image").image
+        if pixel_sha256(base) != camera["base_sha256"]:
+            raise ValueError(f"the chain's first image {base_path.name} changed since the previous segment")
+        if base.size != request.image.image.size:
+            raise ValueError(f"the chain's first image is {base.width}x{base.height}, the start image {request.width}x{request.height}")
+
+        previous = CameraPath(int(camera["seed"]), float(camera["motion_scale"]))
+        start = _Start(
+            base=base,
+            base_path=str(base_path),
+            start_time=float(camera["time"]),
+            previous=previous,
+            colour_lut=None,
+            warnings=[],
+        )
+        supplied = request.image.array
+        if pixel_sha256(supplied) == request.continuation.get("frame_sha256"):  # type: ignore[union-attr]
+            return start
+
+        # The start image was edited after the previous segment wrote it: keep the edit.
+        motion = SegmentMotion(start_time=start.start_time, duration=1.0, current=previous)
+        rendered = self._frame(start, motion, 0.0)
+        lut, fit_psnr = _fit_colour_lut(rendered, supplied)
+        if fit_psnr < MIN_COLOUR_FIT_PSNR:
+            raise ValueError(
+                f"the start image differs from the previous segment's next frame beyond a colour change "
+                f"(PSNR {fit_psnr:.1f} dB after fitting)"
+            )
+        start.colour_lut = lut
+        start.warnings.append(
+            f"the start image is a colour-edited next frame (fit PSNR {fit_psnr:.1f} dB); applied the same colour change to every frame"
+        )
+        return start
