@@ -1,7 +1,7 @@
 """The command line every server shares: serve over a transport, or call one tool locally.
 
     reasoning-action-text2image                          # serve over stdio
-    reasoning-action-text2image --transport streamable-http --port 8001
+    reasoning-action-text2image --transport streamable-http --port 8101
     reasoning-action-text2image call text_to_image prompt="宁静的森林中流淌的溪水" width=512 height=384
 
 `call` runs the tool through an in-memory MCP session, prints progress to stderr and the

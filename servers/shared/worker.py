@@ -32,7 +32,7 @@ _MIN_INTERVAL_SECONDS = 0.05
 
 
 class Progress:
-    """Thread-side progress handle; `Progress.noop()` when nobody listens."""
+    """Thread-side progress handle; `Progress.noop()` when no client listens for progress."""
 
     def __init__(
         self,
@@ -84,7 +84,7 @@ async def run_engine(
     """Run `work(progress)` in a worker thread and return its result.
 
     `send_progress` is an async callable such as `Context.report_progress`. When the
-    awaiting task is cancelled, the thread is told to stop and is left to unwind on its
+    awaiting task is cancelled, the thread is signalled to stop and is left to unwind on its
     own, so the event loop keeps serving other requests meanwhile.
     """
     cancel_event = threading.Event()
