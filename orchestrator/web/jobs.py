@@ -64,7 +64,9 @@ def _tool_job(stage: str, tool: str, input_fields: tuple[str, ...]) -> RunJob:
 
         async def on_progress(done: float, total: float | None, message: str | None) -> None:
             percent = 100.0 * done / total if total else 0.0
-            await context.report(progress=percent, stage=stage, stage_progress=percent, message=message)
+            await context.report(
+                progress=percent, stage=stage, stage_progress=percent, message=jobs.outputs.publish_message(message)
+            )
 
         await context.report(progress=0.0, stage=stage, stage_progress=0.0, message=f"calling {tool}")
         result = await jobs.connections.call(stage, tool, arguments, on_progress=on_progress)
@@ -84,7 +86,7 @@ async def _run_workflow(jobs: JobRunner, body: BaseModel, context: ExecutionCont
             stage=None if event.stage == "workflow" else event.stage,
             segment=event.segment,
             stage_progress=None if step_progress is None else 100.0 * step_progress,
-            message=event.message,
+            message=jobs.outputs.publish_message(event.message),
         )
 
     result = await run_workflow(

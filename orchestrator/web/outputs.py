@@ -69,6 +69,12 @@ class OutputFiles:
             return self._publish_text(value)
         return value
 
+    def publish_message(self, message: str | None) -> str | None:
+        """Return a progress message with the output folder's path shown as `/outputs/`."""
+        if not message:
+            return message
+        return message.replace(f"{self.root}/", OUTPUTS_PREFIX)
+
     def _publish_text(self, text: str) -> str:
         if text.startswith("file://"):
             path = unquote(urlparse(text).path)
