@@ -1,8 +1,7 @@
 """What a video shows over time: motion energy, brightness, colour and cuts, read with PyAV.
 
-Frames are decoded and scaled down by libswscale to a small RGB thumbnail
-(`ANALYSIS_WIDTH` pixels wide) before numpy sees them, so an 80 s 1024x768 clip costs
-about as much as decoding it. Motion is the mean absolute luma difference between
+Frames are decoded and subsampled to a thumbnail about 32 pixels wide straight from the
+decoder's planes, so an 80 s 1024x768 clip costs about as much as decoding it. Motion is the mean absolute luma difference between
 consecutive thumbnails, in 0..1 of full scale; a cut is a frame whose difference
 stands far above both its neighbours and an absolute floor.
 """
@@ -151,12 +150,42 @@ def probe_video(path: Path, *, what: str = "video_url") -> MediaInfo:
     return info
 
 
+def _plane(frame: Any, index: int, rows: int, columns: int) -> np.ndarray:
+    plane = frame.planes[index]
+    return np.frombuffer(plane, np.uint8).reshape(-1, plane.line_size)[:rows, :columns]
+
+
+def _yuv420_thumbnail(frame: Any, step: int) -> np.ndarray:
+    """Build a small RGB thumbnail straight from the Y, U and V planes, without libswscale.
+
+    Luma is sampled on the chroma grid (every second pixel times `step`), so the three
+    planes line up; BT.601 limited-range coefficients convert to RGB.
+    """
+    chroma_rows, chroma_columns = (frame.height + 1) // 2, (frame.width + 1) // 2
+    luma = _plane(frame, 0, frame.height, frame.width)[:: 2 * step, :: 2 * step]
+    blue_difference = _plane(frame, 1, chroma_rows, chroma_columns)[::step, ::step]
+    red_difference = _plane(frame, 2, chroma_rows, chroma_columns)[::step, ::step]
+    rows = min(luma.shape[0], blue_difference.shape[0])
+    columns = min(luma.shape[1], blue_difference.shape[1])
+    y = (luma[:rows, :columns].astype(np.float32) - 16.0) * 1.164
+    u = blue_difference[:rows, :columns].astype(np.float32) - 128.0
+    v = red_difference[:rows, :columns].astype(np.float32) - 128.0
+    rgb = np.stack([y + 1.596 * v, y - 0.392 * u - 0.813 * v, y + 2.017 * u], axis=2)
+    return np.clip(rgb, 0, 255).astype(np.uint8)
+
+
 def _decode_thumbnails(path: Path, info: MediaInfo, progress: Progress) -> tuple[np.ndarray, np.ndarray]:
-    """Decode every frame as a small RGB thumbnail; return (times, uint8 frames)."""
+    """Decode every frame as a small RGB thumbnail about `ANALYSIS_WIDTH` / 2 pixels wide.
+
+    yuv420p (what H.264 encoders write) is read from its planes directly; other pixel
+    formats go through libswscale, which costs about three times as much per frame.
+    """
     import av
 
-    width = ANALYSIS_WIDTH
-    height = max(2, round(width * (info.height or width) / max(info.width or width, 1)))
+    width = info.width or ANALYSIS_WIDTH
+    step = max(1, width // ANALYSIS_WIDTH)
+    thumbnail_width = max(2, ANALYSIS_WIDTH // 2)
+    thumbnail_height = max(2, round(thumbnail_width * (info.height or width) / max(width, 1)))
     expected_frames = info.frame_count or round(info.duration * (info.fps or 25))
     times: list[float] = []
     frames: list[np.ndarray] = []
@@ -166,7 +195,10 @@ def _decode_thumbnails(path: Path, info: MediaInfo, progress: Progress) -> tuple
             stream.thread_type = "AUTO"
             for frame in container.decode(stream):
                 times.append(float(frame.time) if frame.time is not None else len(times) / (info.fps or 25))
-                frames.append(frame.to_ndarray(width=width, height=height, format="rgb24"))
+                if frame.format.name == "yuv420p":
+                    frames.append(_yuv420_thumbnail(frame, step))
+                else:
+                    frames.append(frame.to_ndarray(width=thumbnail_width, height=thumbnail_height, format="rgb24"))
                 if len(frames) % 50 == 0:
                     progress(len(frames), expected_frames, "analysing video frames")
     except av.error.FFmpegError as error:
@@ -203,6 +235,19 @@ def _find_motion_peaks(level: np.ndarray, times: np.ndarray, fps: float, cuts: l
     return [time for time in peaks if all(abs(time - cut) > 0.3 for cut in cuts)]
 
 
+def _video_duration(info: MediaInfo, decoded_frames: int, fps: float) -> float:
+    """Return frames / fps for a constant-rate video, else the duration in the header.
+
+    MP4 stream durations are rounded to the track's time base (2.31201 s for 37 frames
+    at 16 fps in a 1/16384 time base), while a player shows exactly frames / fps; the
+    header wins only when the two differ by more than a frame (variable frame rate).
+    """
+    counted = decoded_frames / fps
+    if abs(counted - info.duration) <= 1.0 / fps:
+        return counted
+    return info.duration
+
+
 def analyse_video(path: Path, info: MediaInfo, progress: Progress) -> VideoAnalysis:
     """Decode `path` and measure motion, brightness, colour and cuts per frame."""
     times, frames = _decode_thumbnails(path, info, progress)
@@ -223,11 +268,12 @@ def analyse_video(path: Path, info: MediaInfo, progress: Progress) -> VideoAnaly
     mean_colour = tuple(float(value) for value in rgb.mean(axis=(0, 1, 2)))
 
     fps = info.fps or (len(frames) / info.duration)
+    duration = _video_duration(info, len(frames), fps)
     cuts = _find_cuts(motion, times)
     level = np.clip(motion / FULL_MOTION, 0.0, 1.0)
     peaks = _find_motion_peaks(level, times, fps, cuts)
     return VideoAnalysis(
-        duration=info.duration,
+        duration=duration,
         fps=fps,
         width=info.width or 0,
         height=info.height or 0,

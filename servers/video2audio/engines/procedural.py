@@ -44,6 +44,8 @@ ELEMENT_LEVELS = {
 }  # fmt: skip
 MIN_SCENE_BED = 0.2  # Scene elements stay audible in styles whose own bed is quieter.
 STEREO_DELAY_SECONDS = 0.011
+WHOOSH_LEVEL = 1.2
+IMPACT_LEVEL = 1.8
 
 
 def scene_elements(request: AudioRequest) -> tuple[str, ...]:
@@ -71,19 +73,18 @@ class ProceduralEngine:
         mix = np.zeros((frames, 2), np.float32)
         progress(1, total_steps, "reading motion and light")
 
-        mix += self._music(recipe, frames, rate, rng, motion, light)
+        self._add_music(mix, recipe, rate, rng, motion, light)
         progress(2, total_steps, "rendering music")
 
         bed_level = max(recipe.bed_gain, MIN_SCENE_BED) if request.scene.elements else recipe.bed_gain
         for index, element in enumerate(elements):
             if bed_level > 0:
                 mono = ELEMENT_SYNTHS[element](frames, rate, rng) * (bed_level * ELEMENT_LEVELS[element])
-                mix += synth.stereo(mono, pan=float(rng.uniform(-0.5, 0.5)), delay_frames=int(0.004 * rate))
+                synth.add_stereo(mix, mono, pan=float(rng.uniform(-0.5, 0.5)), delay_frames=int(0.004 * rate))
             progress(3 + index, total_steps, f"rendering {element}")
 
-        effects = self._effects(request, frames, rate, rng) if request.include_sfx else None
-        if effects is not None:
-            mix += effects
+        if request.include_sfx:
+            self._add_effects(mix, request, rate, rng)
         if recipe.lowpass_hz < rate * 0.45:
             mix = sosfilt(butter(2, recipe.lowpass_hz, fs=rate, output="sos"), mix, axis=0).astype(np.float32)
         progress(total_steps - 1, total_steps, "mastering")
@@ -102,10 +103,11 @@ class ProceduralEngine:
             details={"sound_elements": list(elements), "sound_effects": effect_count, "bpm": recipe.bpm or None},
         )
 
-    def _music(
-        self, recipe: StyleRecipe, frames: int, rate: int, rng: np.random.Generator, motion: np.ndarray, light: np.ndarray
-    ) -> np.ndarray:
-        """Render the pad, bells and beat of `recipe` as stereo."""
+    def _add_music(
+        self, mix: np.ndarray, recipe: StyleRecipe, rate: int, rng: np.random.Generator, motion: np.ndarray, light: np.ndarray
+    ) -> None:
+        """Add the pad, bells and beat of `recipe` to the stereo `mix`."""
+        frames = mix.shape[0]
         warm, bright = synth.pad(
             frames, rate, rng, root_hz=recipe.root_hz, chords=recipe.chords,
             chord_seconds=recipe.chord_seconds, harmonics=recipe.harmonics,
@@ -113,31 +115,28 @@ class ProceduralEngine:
         # Brighter pictures open up the upper harmonics of the pad.
         pad = warm + bright * (0.25 + 0.75 * light)
         if recipe.drums_on_motion:
-            pad = pad * (0.6 + 0.4 * motion)
-        music = synth.stereo(pad * recipe.pad_gain, delay_frames=int(STEREO_DELAY_SECONDS * rate))
+            pad *= 0.6 + 0.4 * motion
+        synth.add_stereo(mix, pad * recipe.pad_gain, delay_frames=int(STEREO_DELAY_SECONDS * rate))
 
         if recipe.bells:
             chime = synth.bells(frames, rate, rng, root_hz=recipe.root_hz, every_seconds=4.0) * 0.25
-            music += synth.stereo(chime, pan=float(rng.uniform(-0.4, 0.4)))
+            synth.add_stereo(mix, chime, pan=float(rng.uniform(-0.4, 0.4)))
         if recipe.drums_on_motion:
-            pulse = synth.kicks(frames, rate, bpm=60.0) * (0.6 * motion**1.5)
-            music += synth.stereo(pulse)
+            synth.add_stereo(mix, synth.kicks(frames, rate, bpm=60.0) * (0.6 * motion**1.5))
         if recipe.bpm:
-            music += synth.stereo(synth.kicks(frames, rate, bpm=recipe.bpm) * 0.8)
-            music += synth.stereo(synth.hats(frames, rate, rng, bpm=recipe.bpm) * (0.1 + 0.3 * motion), pan=0.3)
+            synth.add_stereo(mix, synth.kicks(frames, rate, bpm=recipe.bpm) * 0.5)
+            synth.add_stereo(mix, synth.hats(frames, rate, rng, bpm=recipe.bpm) * (0.3 + 0.4 * motion), pan=0.3)
         if recipe.arpeggio:
             arp = synth.arpeggio(
                 frames, rate, root_hz=recipe.root_hz, chords=recipe.chords, chord_seconds=recipe.chord_seconds, bpm=recipe.bpm
             )
-            music += synth.stereo(arp * (0.15 + 0.35 * motion), pan=-0.3, delay_frames=int(0.02 * rate))
-        return music
+            synth.add_stereo(mix, arp * (0.35 + 0.4 * motion), pan=-0.3, delay_frames=int(0.02 * rate))
 
-    def _effects(self, request: AudioRequest, frames: int, rate: int, rng: np.random.Generator) -> np.ndarray:
-        """Place a whoosh on each motion peak and an impact on each cut."""
-        effects = np.zeros(frames, np.float32)
+    def _add_effects(self, mix: np.ndarray, request: AudioRequest, rate: int, rng: np.random.Generator) -> None:
+        """Add a whoosh on each motion peak and an impact on each cut."""
+        effects = np.zeros(mix.shape[0], np.float32)
         for peak in request.analysis.motion_peaks:
-            whoosh = synth.whoosh(rate, rng)
-            synth.add_event(effects, whoosh * 0.9, int((peak - 0.3) * rate))
+            synth.add_event(effects, synth.whoosh(rate, rng) * WHOOSH_LEVEL, int((peak - 0.3) * rate))
         for cut in request.analysis.cuts:
-            synth.add_event(effects, synth.impact(rate, rng), int(cut * rate))
-        return synth.stereo(effects)
+            synth.add_event(effects, synth.impact(rate, rng) * IMPACT_LEVEL, int(cut * rate))
+        synth.add_stereo(mix, effects)
