@@ -7,6 +7,7 @@ index without decoding and compares it with the frame count in the header.
 
 from __future__ import annotations
 
+import re
 import subprocess
 from collections.abc import Sequence
 from pathlib import Path
@@ -18,6 +19,7 @@ from servers.shared.media import MediaInfo, ffmpeg_exe, probe
 __all__ = ["audio_length", "inspect_audio", "inspect_media", "inspect_video", "resolve_media"]
 
 _DIAGNOSE_TIMEOUT_SECONDS = 20
+_LOG_CONTEXT = re.compile(r"^(\[[^\]]*\]\s*)+")  # ffmpeg's "[in#0 @ 0x55d0...] " prefix
 
 
 def resolve_media(reference: str, roots: Sequence[Path], *, what: str) -> Path:
@@ -51,8 +53,8 @@ def inspect_video(path: Path, *, what: str) -> MediaInfo:
     stored = _count_stored_packets(path, what=what)
     if stored < info.frame_count:
         raise MediaDecodeError(
-            f"{what} {path.name!r} is truncated: its header lists {info.frame_count} frames but only {stored} "
-            "are in the file; re-create it"
+            f"{what} {path.name!r} is truncated: its header lists {info.frame_count} frames but the file "
+            f"holds only {stored}; re-create it"
         )
     return info
 
@@ -102,5 +104,5 @@ def _ffmpeg_diagnosis(path: Path) -> str | None:
     defects = [line for line in lines if "At least one output file must be specified" not in line]
     if not defects:
         return None
-    return defects[0].replace(str(path), path.name)
+    return _LOG_CONTEXT.sub("", defects[0]).replace(str(path), path.name)
 

@@ -14,7 +14,7 @@ from servers.shared.artifacts import Artifact
 from servers.shared.media import MediaInfo
 from servers.shared.results import ArtifactResult
 
-__all__ = ["MergeResult", "MuxResult", "ProbeResult", "describe_duration"]
+__all__ = ["MergeResult", "MuxResult", "ProbeResult", "describe_duration", "segments_text"]
 
 _ENGINE = "ffmpeg"
 
@@ -24,20 +24,24 @@ def describe_duration(plan: MergePlan) -> str:
     count = len(plan.segments)
     if plan.method == "stream_copy":
         total = sum(info.duration for info in plan.infos)
-        return f"Duration = sum of {count} segments = {total:.3f} s."
+        return f"Duration = sum of {segments_text(count)} = {total:.3f} s."
     timeline = plan.timeline
     segment_sum = float(sum(timeline.segment_frames) / timeline.fps)
     if timeline.transition_type == "fade":
         return (
-            f"Duration = sum of {count} segments ({segment_sum:.3f} s) minus {timeline.boundaries} crossfade "
+            f"Duration = sum of {segments_text(count)} ({segment_sum:.3f} s) minus {timeline.boundaries} crossfade "
             f"overlaps of {timeline.transition_seconds:.3f} s = {timeline.duration:.3f} s."
         )
     if timeline.transition_type == "fade_black":
         return (
-            f"Duration = sum of {count} segments = {timeline.duration:.3f} s; each fade through black "
+            f"Duration = sum of {segments_text(count)} = {timeline.duration:.3f} s; each fade through black "
             f"({timeline.transition_seconds:.3f} s) lies inside the neighbouring segments."
         )
-    return f"Duration = sum of {count} segments = {timeline.duration:.3f} s."
+    return f"Duration = sum of {segments_text(count)} = {timeline.duration:.3f} s."
+
+
+def segments_text(count: int) -> str:
+    return "1 segment" if count == 1 else f"{count} segments"
 
 
 class MergeResult(ArtifactResult):

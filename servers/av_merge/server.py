@@ -15,7 +15,7 @@ from servers.av_merge.export import STREAM_COPY_CODECS, OutputFormat, Quality, m
 from servers.av_merge.inputs import audio_length, inspect_audio, inspect_media, inspect_video, resolve_media
 from servers.av_merge.merge import MergePlan, plan_merge, run_merge
 from servers.av_merge.mux import AudioFit, MixMode, mux_arguments
-from servers.av_merge.results import MergeResult, MuxResult, ProbeResult, describe_duration
+from servers.av_merge.results import MergeResult, MuxResult, ProbeResult, describe_duration, segments_text
 from servers.av_merge.runner import check_ffmpeg, run_ffmpeg_job
 from servers.av_merge.transitions import TransitionType
 from servers.shared import package_version
@@ -141,7 +141,7 @@ def build_server(settings: Settings) -> MCPServer:
         )  # fmt: skip
         logger.info("merge_videos wrote %s (%.3f s of video) in %.2f s", artifact.path, result.duration_seconds, elapsed)
         summary = (
-            f"Joined {len(plan.segments)} segments by {plan.method.replace('_', ' ')} into {artifact.path} "
+            f"Joined {segments_text(len(plan.segments))} by {plan.method.replace('_', ' ')} into {artifact.path} "
             f"({result.duration_seconds:.3f} s, {result.width}x{result.height} at {result.fps:g} fps). "
             f"{result.duration_rule}"
         )
