@@ -134,7 +134,7 @@ def probe_video(path: Path, *, what: str = "video_url") -> MediaInfo:
         raise MediaDecodeError(f"{what} {path.name!r} is not a readable video ({error}): pass an mp4, mov, webm or mkv file") from error
 
     if not info.has_video:
-        kind = "audio only" if info.has_audio else "no video stream"
+        kind = "audio only" if info.has_audio else "no video stream (or the file is truncated)"
         raise InvalidInputError(f"{what} {path.name!r} has {kind}: pass a video file (mp4, mov, webm or mkv)")
     if info.format_name in IMAGE_FORMATS or info.format_name.endswith("_pipe") or (info.frame_count or 0) <= 1:
         raise InvalidInputError(
@@ -203,11 +203,11 @@ def _decode_thumbnails(path: Path, info: MediaInfo, progress: Progress) -> tuple
                     progress(len(frames), expected_frames, "analysing video frames")
     except av.error.FFmpegError as error:
         if not frames:
-            raise MediaDecodeError(f"video_url {path.name!r} cannot be decoded ({error}): the file is corrupted") from error
+            raise MediaDecodeError(f"video_url {path.name!r} cannot be decoded ({error}): the file is corrupted or truncated; re-export or re-download it") from error
         logger.warning("Decoding %s stopped after %d frames: %s", path.name, len(frames), error)
 
     if not frames:
-        raise MediaDecodeError(f"video_url {path.name!r} contains no decodable frames: the file is corrupted or truncated")
+        raise MediaDecodeError(f"video_url {path.name!r} contains no decodable frames: the file is corrupted or truncated; re-export or re-download it")
     return np.asarray(times, dtype=np.float64), np.stack(frames)
 
 
