@@ -156,6 +156,7 @@ class OrchestratorConfig(BaseModel):
 
     output_dir: Path = Field(
         default_factory=lambda: Path(os.environ.get(f"{ENV_PREFIX}OUTPUT_DIR", DEFAULT_OUTPUT_DIR)),
+        validate_default=True,
         description="Folder for every stage's outputs and the run folders (`<output_dir>/runs/<run_id>`).",
     )
     input_roots: tuple[Path, ...] = Field(default=(), description="Extra folders the servers may read inputs from.")
