@@ -357,6 +357,20 @@ def test_api_restart_recovers_tasks(tmp_path: Path) -> None:
     assert messages[-1]["result"]["path"].startswith("/outputs/images/")
 
 
+@pytest.mark.parametrize(("resume", "run_folder"), [(False, True), (True, False)], ids=["resume-off", "no-run-folder"])
+def test_api_restart_fails_unresumable_workflow(tmp_path: Path, resume: bool, run_folder: bool) -> None:
+    database_url = f"sqlite:///{tmp_path / 'tasks.db'}"
+    task_id = insert_task(database_url, "processing", task_type="workflow", request=tiny_workflow())
+    if run_folder:
+        (tmp_path / "outputs" / "runs" / task_id).mkdir(parents=True)
+
+    with build_client(tmp_path, database_url=database_url, resume_interrupted=resume) as client:
+        task = client.get(f"/api/tasks/{task_id}").json()
+
+    assert task["status"] == "failed"
+    assert task["error"] == INTERRUPTED_MESSAGE
+
+
 def test_api_restart_keeps_tasks(tmp_path: Path) -> None:
     with build_client(tmp_path) as client:
         task_id = client.post("/api/text-to-image", json=tiny_image()).json()["task_id"]

@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from orchestrator.config import ConfigError, load_config
+from orchestrator.config import ConfigError
 from orchestrator.web.settings import DEFAULT_DATABASE_FILE, DEFAULT_HOST, DEFAULT_PORT, RateLimit, WebSettings
 
 __all__ = ["add_serve_arguments", "serve_main", "main"]
@@ -74,6 +74,20 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     )
     add("--config", type=Path, default=None, help="orchestrator config file (TOML): stage servers, engines, output folder")
     add("--output-dir", type=Path, default=None, help="folder for outputs, served under /outputs (default: ./outputs)")
+    add(
+        "--engine",
+        action="append",
+        default=[],
+        metavar="STAGE=NAME",
+        help="engine of one stage, for example image2video=diffusers; repeat for several stages",
+    )
+    add(
+        "--model",
+        action="append",
+        default=[],
+        metavar="STAGE=MODEL",
+        help="model of one stage's diffusers engine: a hub id or a local folder; repeat for several stages",
+    )
     add("--log-level", default="INFO", help="log level on stderr (default: INFO)")
 
 
@@ -101,6 +115,7 @@ def serve_main(args: argparse.Namespace) -> int:
     """Run the service until interrupted; return the exit status."""
     import uvicorn
 
+    from orchestrator.cli import config_from_args
     from orchestrator.web.app import create_app
 
     logging.basicConfig(
@@ -109,10 +124,7 @@ def serve_main(args: argparse.Namespace) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     try:
-        config = load_config(getattr(args, "config", None))
-        output_dir = getattr(args, "output_dir", None)
-        if output_dir is not None:
-            config = config.with_overrides(output_dir=Path(output_dir).expanduser().resolve())
+        config = config_from_args(args)
         settings = build_settings(args)
     except (ConfigError, ValueError) as error:
         print(f"reasoning-action serve: {error}", file=sys.stderr)

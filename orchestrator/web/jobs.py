@@ -1,4 +1,4 @@
-"""What each task type does: its endpoint, its request body and how it runs over MCP.
+"""Task types: the endpoint, request body and MCP calls of each.
 
 Single-tool tasks call one tool of one stage server; the workflow task runs the whole
 orchestrated workflow. Both go through the same `StageConnections` as the CLI.

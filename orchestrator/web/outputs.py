@@ -12,7 +12,7 @@ OUTPUTS_PREFIX = "/outputs/"
 
 
 class OutputFiles:
-    """The output folder as the browser sees it: files in, URLs out, nothing outside."""
+    """The output folder in URL form: file paths become URLs, URLs become paths, nothing outside."""
 
     def __init__(self, output_dir: Path) -> None:
         self.root = Path(output_dir).resolve()
@@ -21,7 +21,7 @@ class OutputFiles:
         """Return the file under the root named by a URL path, or None when it is not servable.
 
         Symbolic links are resolved before the check, so a link cannot lead outside the
-        root; hidden names (such as `.partial-*` files still being written) are refused.
+        root. Hidden names, such as `.partial-*` files still being written, are rejected.
         """
         relative = unquote(relative)
         if "\x00" in relative:
@@ -59,7 +59,8 @@ class OutputFiles:
         """Return a copy of a tool result with every local file path replaced by its URL.
 
         Strings that are absolute paths or `file://` URIs under the root become
-        `/outputs/...` URLs, so the browser never sees the server's folders.
+        `/outputs/...` URLs, so no server folder reaches the browser. Paths outside the root
+        are left as they are.
         """
         if isinstance(value, dict):
             return {key: self.publish(item) for key, item in value.items()}

@@ -15,7 +15,7 @@ logger = logging.getLogger(__name__)
 
 
 def _can_resume(task_type: str, task_id: str, runs_dir: Path) -> bool:
-    """A workflow resumes from its run folder, named after the task, when the run recorded steps."""
+    """Check for a workflow whose run folder (named after the task) exists, so it can resume."""
     return task_type == "workflow" and (runs_dir / task_id).is_dir()
 
 
@@ -26,7 +26,8 @@ async def recover_tasks(store: TaskStore, runner: TaskRunner, *, resume: bool, r
     for row in processing:
         if resume and _can_resume(row.type, row.id, runs_dir):
             task = await store.requeue(row.id, "resuming after a service restart")
-            runner.submit(task, row.request, resume=True)
+            # The workflow job passes the task id as run_id, so run_workflow resumes that run.
+            runner.submit(task, row.request)
             logger.info("Resuming task %s (%s) from its run folder", row.id, row.type)
         else:
             await store.finish(row.id, "failed", error=INTERRUPTED_MESSAGE)

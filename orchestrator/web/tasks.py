@@ -35,11 +35,10 @@ class TaskFailedError(Exception):
 
 
 class ExecutionContext:
-    """What a running task gets: its id, whether it resumes, and a progress reporter."""
+    """What a running task gets: its id and a progress reporter."""
 
-    def __init__(self, runner: TaskRunner, task_id: str, *, resume: bool) -> None:
+    def __init__(self, runner: TaskRunner, task_id: str) -> None:
         self.task_id = task_id
-        self.resume = resume
         self._runner = runner
 
     async def report(
@@ -89,11 +88,11 @@ class TaskRunner:
         self._cancel_requested: set[str] = set()
         self._closing = False
 
-    def submit(self, task: TaskObject, request: dict[str, Any], *, resume: bool = False) -> None:
+    def submit(self, task: TaskObject, request: dict[str, Any]) -> None:
         """Schedule a pending task; it starts when its pool has a free slot."""
         if self._closing:
             raise RuntimeError("the task runner is shutting down")
-        runner = asyncio.create_task(self._run(task.task_id, task.metadata.type, request, resume), name=f"task-{task.task_id}")
+        runner = asyncio.create_task(self._run(task.task_id, task.metadata.type, request), name=f"task-{task.task_id}")
         self._running[task.task_id] = runner
         runner.add_done_callback(lambda _: self._running.pop(task.task_id, None))
 
@@ -130,10 +129,10 @@ class TaskRunner:
     def active_count(self) -> int:
         return len(self._running)
 
-    async def _run(self, task_id: str, task_type: str, request: dict[str, Any], resume: bool) -> None:
+    async def _run(self, task_id: str, task_type: str, request: dict[str, Any]) -> None:
         try:
             async with self._slots[self._pool_of(task_type)]:
-                await self._run_started(task_id, task_type, request, resume)
+                await self._run_started(task_id, task_type, request)
         except asyncio.CancelledError:
             if task_id in self._cancel_requested:
                 await self._finish_quietly(task_id, "cancelled", error=CANCELLED_MESSAGE)
@@ -141,12 +140,12 @@ class TaskRunner:
         finally:
             self._cancel_requested.discard(task_id)
 
-    async def _run_started(self, task_id: str, task_type: str, request: dict[str, Any], resume: bool) -> None:
+    async def _run_started(self, task_id: str, task_type: str, request: dict[str, Any]) -> None:
         if await self.store.start(task_id) is None:
             return  # Cancelled or finished while it waited for a slot.
         started = time.monotonic()
         status = "failed"
-        context = ExecutionContext(self, task_id, resume=resume)
+        context = ExecutionContext(self, task_id)
         try:
             result = await self._execute(task_type, request, context)
         except asyncio.CancelledError:

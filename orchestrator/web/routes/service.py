@@ -22,7 +22,7 @@ router = APIRouter(tags=["service"])
 
 @router.get("/healthz")
 def health(request: Request) -> JSONResponse:
-    """Return 200 when the database answers, 503 otherwise (no token needed)."""
+    """Return 200 when a query on the database succeeds, 503 otherwise (no token needed)."""
     state = get_state(request)
     body: dict[str, Any] = {
         "status": "ok",
@@ -34,7 +34,7 @@ def health(request: Request) -> JSONResponse:
         with state.store.database.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
     except Exception as error:  # Any database failure makes the service unhealthy.
-        logger.warning("Health check: the database did not answer: %s", error)
+        logger.warning("Health check failed: the database query raised %s", error)
         body.update(status="unavailable", database=f"error: {type(error).__name__}")
         return JSONResponse(body, status_code=status.HTTP_503_SERVICE_UNAVAILABLE)
     return JSONResponse(body)

@@ -26,7 +26,9 @@ function pickLanguage() {
 
 function t(key, values = {}) {
   const table = window.MESSAGES[state.language] || window.MESSAGES.en;
-  const text = table[key] !== undefined ? table[key] : window.MESSAGES.en[key] !== undefined ? window.MESSAGES.en[key] : key;
+  let text = table[key];
+  if (text === undefined) text = window.MESSAGES.en[key];
+  if (text === undefined) text = key;
   return text.replace(/\{(\w+)\}/g, (_, name) => (values[name] !== undefined ? values[name] : ""));
 }
 
