@@ -1,9 +1,10 @@
 """Procedural landscape painting for the `procedural` text-to-image engine.
 
-`scene` turns a prompt (English or Chinese) into a `Scene`, `layout` places it on the canvas
-from the seed, the layer modules paint it (`sky`, `terrain`, `water`, `vegetation`, `city`,
-`weather`), `styles` applies a painting technique as texture, and `painter` runs the stages
-in order with progress. Everything is numpy and Pillow on the CPU, deterministic per seed.
+`scene` turns a prompt (English or Chinese) into a `Scene`, and `layout` places it on the
+canvas from the seed. The layer modules paint it: `sky`, `terrain`, `water`, `vegetation`,
+`city` and `weather`. `styles` applies a painting technique as texture, and `painter` runs
+the stages in order with progress. Everything is numpy and Pillow on the CPU, deterministic
+per seed.
 """
 
 from __future__ import annotations

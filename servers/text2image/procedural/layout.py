@@ -1,4 +1,4 @@
-"""Where things go: horizon, sun, water lines and the stream's path, chosen from the seed."""
+"""Composition planning: horizon, sun, water lines and the stream's path, chosen from the seed."""
 
 from __future__ import annotations
 

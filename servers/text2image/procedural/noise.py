@@ -83,10 +83,11 @@ def fbm2d(
 
 
 def streaks(rng: np.random.Generator, height: int, width: int, length: int, angle_degrees: float, grain: float = 1.0) -> np.ndarray:
-    """Noise smeared into parallel strokes `length` px long at `angle_degrees` (within +-45 of horizontal).
+    """Return noise smeared into parallel strokes `length` px long at `angle_degrees`.
 
-    Horizontal streaks are a running mean along x; shearing the rows tilts them, so the cost
-    stays linear in the pixel count for any stroke length.
+    The angle must be within 45 degrees of horizontal. Horizontal streaks are a running mean
+    along x, and shearing the rows tilts them, so the cost is linear in the pixel count for
+    any stroke length.
     """
     base = noise2d(rng, height, width, grain) if grain > 1.0 else rng.uniform(-1.0, 1.0, (height, width)).astype(np.float32)
     smeared = uniform_filter1d(base, size=max(int(length), 1), axis=1, mode="wrap")

@@ -33,14 +33,17 @@ def plan_stages(scene: Scene) -> list[Stage]:
     stages: list[Stage] = [("sky", sky.paint_sky), ("sun, moon and stars", sky.paint_celestial), ("clouds", sky.paint_clouds)]
     if "aurora" in scene.sky:
         stages.append(("aurora", sky.paint_aurora))
+
     if "mountains" in scene.features:
         stages.append(("mountains", terrain.paint_mountains))
     if _has_open_land(scene):
         stages.append(("dunes" if "desert" in scene.features else "hills", terrain.paint_hills))
     if "city" in scene.features:
         stages.append(("city", city.paint_city))
+
     stages.append(("ground", terrain.paint_ground))
-    if "forest" in scene.features or scene.has("lake", "waterfall", "river") and not scene.has("desert", "city", "sea"):
+    far_shore = scene.has("lake", "waterfall", "river") and not scene.has("desert", "city", "sea")
+    if "forest" in scene.features or far_shore:
         stages.append(("tree line", vegetation.paint_tree_line))
     if "sea" in scene.features:
         stages.append(("sea", water.paint_sea))
@@ -50,10 +53,12 @@ def plan_stages(scene: Scene) -> list[Stage]:
         stages.append(("river" if "river" in scene.features else "stream", water.paint_stream))
     if "waterfall" in scene.features:
         stages.append(("waterfall", water.paint_waterfall))
+
     if not scene.has("desert", "city") and (scene.has("forest", "trees", "meadow", "hills") or _has_open_land(scene)):
         stages.append(("trees", vegetation.paint_trees))
     if "flowers" in scene.features:
         stages.append(("flowers", vegetation.paint_flowers))
+
     if "rainbow" in scene.sky:
         stages.append(("rainbow", weather.paint_rainbow))
     if "fog" in scene.weather:
@@ -62,6 +67,7 @@ def plan_stages(scene: Scene) -> list[Stage]:
         stages.append(("rain", weather.paint_rain))
     if "snowfall" in scene.weather:
         stages.append(("snowfall", weather.paint_snowfall))
+
     stages.append(("light", weather.grade_light))
     stages.append((f"{scene.style} style" if scene.style else "finish", apply_style))
     return stages
@@ -86,4 +92,4 @@ def paint_scene(scene: Scene, width: int, height: int, seed: int, progress: Prog
         paint(canvas)
         progress(done, len(stages), f"painted {label}")
     pixels = (np.clip(canvas.pixels, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
-    return Image.fromarray(pixels, "RGB")
+    return Image.fromarray(pixels)

@@ -65,8 +65,12 @@ _OVERCAST = _rgb(0.62, 0.64, 0.68)
 def palette_for(scene: Scene) -> Palette:
     """Return the palette for the scene's time of day, greyed when it rains or is foggy."""
     palette = _PALETTES[scene.time]
-    grey = 0.55 if "rain" in scene.weather else 0.3 if "fog" in scene.weather else 0.0
-    if not grey:
+    if "rain" in scene.weather:
+        grey = 0.55
+    elif "fog" in scene.weather:
+        grey = 0.3
+    else:
+        return palette
         return palette
     overcast = _OVERCAST * (palette.brightness**1.5)
 

@@ -151,7 +151,7 @@ _CATEGORY_OF = {
 
 @dataclass(frozen=True)
 class Scene:
-    """What the painter draws: light, landscape elements, season and painting style."""
+    """Scene description for the painter: light, landscape elements, season and painting style."""
 
     time: str = "day"
     features: frozenset[str] = frozenset()

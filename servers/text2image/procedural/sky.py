@@ -98,7 +98,7 @@ def _paint_moon(canvas: Canvas) -> None:
 
 
 def paint_clouds(canvas: Canvas) -> None:
-    """Paint clouds lit from the sun's side; more of them when the prompt asks for clouds or rain."""
+    """Paint clouds lit from the sun's side; more of them when the prompt names clouds or rain."""
     scene, palette, layout = canvas.scene, canvas.palette, canvas.layout
     rng = canvas.rng("clouds")
     cover = float(rng.uniform(0.05, 0.3))

@@ -1,10 +1,13 @@
 """Painting styles applied as texture over the finished scene.
 
-Each style maps the float RGB canvas to a new one: `oil` flattens colour into brush strokes
-with impasto relief, `watercolor` into soft washes with dark pigment edges on paper, `ink`
-into black ink tones on rice paper, `sketch` into pencil lines and hatching, `pixel` into a
-coarse grid with a small palette, `cartoon` into flat colour with outlines. Without a style
-the picture only gets a fine grain.
+Each style maps the float RGB canvas to a new one.
+- `oil`: flat colour smeared into brush strokes with impasto relief.
+- `watercolor`: soft washes with dark pigment edges on paper.
+- `ink`: black ink tones on rice paper.
+- `sketch`: pencil lines and hatching.
+- `pixel`: a coarse grid with a small palette.
+- `cartoon`: flat colour with outlines.
+Without a style the picture only gets a fine grain.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageFilter
 from scipy.ndimage import gaussian_filter, sobel, uniform_filter
 
 from servers.text2image.procedural.canvas import Canvas
@@ -29,23 +32,24 @@ def _luminance(pixels: np.ndarray) -> np.ndarray:
 
 def _kuwahara(pixels: np.ndarray, radius: int) -> np.ndarray:
     """Replace each pixel by the mean of its least varied quadrant: flat patches, kept edges."""
-    size = radius + 1
-    half = size // 2
+    half = max(radius // 2, 1)
+    size = 2 * half + 1
     luma = _luminance(pixels)
-    mean = uniform_filter(pixels, size=(size, size, 1), mode="nearest")
+    # Pillow's box blur on 8-bit colour is several times faster than a float filter, and the
+    # rounding is invisible once the quadrants are painted flat.
+    image = Image.fromarray((np.clip(pixels, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8))
+    mean = np.asarray(image.filter(ImageFilter.BoxBlur(half)), dtype=np.float32) / 255.0
     luma_mean = uniform_filter(luma, size=size, mode="nearest")
     variance = uniform_filter(luma * luma, size=size, mode="nearest") - luma_mean * luma_mean
     height, width = luma.shape
     padded_mean = np.pad(mean, ((half, half), (half, half), (0, 0)), mode="edge")
     padded_variance = np.pad(variance, half, mode="edge")
-    best = np.full((height, width), np.inf, dtype=np.float32)
-    result = np.empty_like(pixels)
-    for dy in (0, 2 * half):
-        for dx in (0, 2 * half):
-            quadrant_variance = padded_variance[dy : dy + height, dx : dx + width]
-            better = quadrant_variance < best
-            best = np.where(better, quadrant_variance, best)
-            result[better] = padded_mean[dy : dy + height, dx : dx + width][better]
+    offsets = [(dy, dx) for dy in (0, 2 * half) for dx in (0, 2 * half)]
+    variances = np.stack([padded_variance[dy : dy + height, dx : dx + width] for dy, dx in offsets])
+    best = np.argmin(variances, axis=0)
+    result = padded_mean[:height, :width].copy()
+    for index, (dy, dx) in enumerate(offsets[1:], start=1):
+        np.copyto(result, padded_mean[dy : dy + height, dx : dx + width], where=(best == index)[..., None])
     return result
 
 
@@ -57,11 +61,13 @@ def _smear(pixels: np.ndarray, length: int, angle_degrees: float) -> np.ndarray:
     padded = np.pad(pixels, ((pad, pad), (pad, pad), (0, 0)), mode="edge")
     height, width = pixels.shape[:2]
     total = np.zeros_like(pixels)
-    for step in range(-reach, reach + 1):
+    # Every second pixel along the line is enough for a smooth smear and halves the cost.
+    steps = range(-reach, reach + 1, 2)
+    for step in steps:
         dy = pad + int(round(slope * step))
         dx = pad + step
         total += padded[dy : dy + height, dx : dx + width]
-    return total / (2 * reach + 1)
+    return total / len(steps)
 
 
 def _stroke_field(canvas: Canvas, rng: np.random.Generator, angles: tuple[float, ...]) -> np.ndarray:
@@ -75,17 +81,17 @@ def _oil(canvas: Canvas) -> np.ndarray:
     rng = canvas.rng("style oil")
     scale = canvas.layout.scale
     angles = (-28.0, -9.0, 9.0, 28.0)
-    which = _stroke_field(canvas, rng, angles)
+    stroke_angle = _stroke_field(canvas, rng, angles)
     flat = _kuwahara(canvas.pixels, max(int(round(4 * scale)), 2))
 
     length = max(int(round(9 * scale)), 3)
     smeared = np.zeros_like(flat)
-    texture = np.zeros(which.shape, dtype=np.float32)
+    texture = np.zeros(stroke_angle.shape, dtype=np.float32)
     bristles = max(int(round(22 * scale)), 4)
     for index, angle in enumerate(angles):
-        chosen = which == index
-        smeared[chosen] = _smear(flat, length, angle)[chosen]
-        texture[chosen] = streaks(rng, canvas.height, canvas.width, bristles, angle, grain=max(1.6 * scale, 1.0))[chosen]
+        chosen = stroke_angle == index
+        np.copyto(smeared, _smear(flat, length, angle), where=chosen[..., None])
+        np.copyto(texture, streaks(rng, canvas.height, canvas.width, bristles, angle, grain=max(1.6 * scale, 1.0)), where=chosen)
     texture /= np.abs(texture).max() + 1e-6
 
     # Impasto: the bristle texture as a height map, lit from the upper left.
@@ -110,15 +116,15 @@ def _watercolor(canvas: Canvas) -> np.ndarray:
     dx = fbm2d(rng, canvas.height, canvas.width, cell, octaves=2) * reach
     source_rows = np.clip(np.round(canvas.rows() + dy), 0, canvas.height - 1).astype(np.int64)
     source_columns = np.clip(np.round(canvas.columns() + dx), 0, canvas.width - 1).astype(np.int64)
-    washed = gaussian_filter(flat[source_rows, source_columns], (0.8 * scale, 0.8 * scale, 0.0))
+    washed = gaussian_filter(flat[source_rows, source_columns], (1.6 * scale, 1.6 * scale, 0.0))
 
     luma = _luminance(washed)
     pooled = np.clip(gaussian_filter(luma, 3.0 * max(scale, 0.5)) - luma, 0.0, 1.0)
-    granulation = fbm2d(rng, canvas.height, canvas.width, max(6.0 * scale, 1.5), octaves=3)
-    pigment = (1.0 - washed) * 0.82 * (1.0 + 0.12 * granulation)[..., None] * (1.0 + 2.5 * pooled)[..., None]
+    granulation = fbm2d(rng, canvas.height, canvas.width, max(10.0 * scale, 2.0), octaves=2)
+    pigment = (1.0 - washed) * 0.82 * (1.0 + 0.08 * granulation)[..., None] * (1.0 + 2.5 * pooled)[..., None]
     paper = np.array([0.99, 0.97, 0.93], dtype=np.float32)
-    grain = gaussian_filter(rng.uniform(-1.0, 1.0, luma.shape).astype(np.float32), 1.2)
-    return paper * (1.0 - pigment) * (1.0 + 0.05 * grain)[..., None]
+    grain = gaussian_filter(rng.uniform(-1.0, 1.0, luma.shape).astype(np.float32), 1.5)
+    return paper * (1.0 - pigment) * (1.0 + 0.02 * grain)[..., None]
 
 
 def _ink(canvas: Canvas) -> np.ndarray:
@@ -184,7 +190,7 @@ def _sketch(canvas: Canvas) -> np.ndarray:
 def _pixel(canvas: Canvas) -> np.ndarray:
     block = max(2, int(round(min(canvas.width, canvas.height) / 96)))
     small_size = (-(-canvas.width // block), -(-canvas.height // block))
-    image = Image.fromarray((np.clip(canvas.pixels, 0.0, 1.0) * 255 + 0.5).astype(np.uint8), "RGB")
+    image = Image.fromarray((np.clip(canvas.pixels, 0.0, 1.0) * 255 + 0.5).astype(np.uint8))
     small = image.resize(small_size, Image.Resampling.BOX)
     small = small.quantize(colors=32, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).convert("RGB")
     large = small.resize((small_size[0] * block, small_size[1] * block), Image.Resampling.NEAREST)

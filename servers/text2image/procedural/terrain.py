@@ -54,20 +54,34 @@ def paint_mountains(canvas: Canvas) -> None:
     snowy = "snow" in scene.features
     ridges = []
 
+    width = canvas.width
+    rock_texture = fbm2d(rng, canvas.height, width + width // 2, max(layout.horizon * 0.12, 2.0), octaves=5)
+    bottom = min(int(layout.horizon + 0.05 * canvas.height) + 2, canvas.height)
+
     for index in range(count):
         depth = index / max(count - 1, 1)
         tallest = layout.horizon * (0.62 - 0.3 * depth) * float(rng.uniform(0.85, 1.1))
         floor = layout.horizon - tallest * 0.12
         ridge = floor - tallest * (0.12 + 0.88 * _ridge(canvas, rng, depth))
         ridges.append(ridge)
-        below = rows - ridge[None, :]
+
+        # Only the rows between the highest peak and just below the horizon are painted:
+        # the ground covers everything lower.
+        top = max(int(ridge.min()) - 1, 0)
+        if top >= bottom:
+            continue
+        band = rows[top:bottom]
+        below = band - ridge[None, :]
         coverage = np.clip(below + 0.5, 0.0, 1.0)
 
         # Facets: the rock texture compared with itself shifted towards the sun, plus the
         # slope of the ridge line near the crest.
-        rock = fbm2d(rng, canvas.height, canvas.width, max(tallest * 0.25, 2.0), octaves=5)
-        shift = max(int(tallest * 0.02), 1)
-        facet = np.clip(0.5 + (rock - np.roll(rock, int(side) * shift, axis=1)) * 6.0, 0.0, 1.0)
+        margin = width // 4
+        shift = int(side) * min(max(int(tallest * 0.02), 1), margin)
+        offset = int(rng.integers(margin, width // 2 - margin + 1))
+        rock = rock_texture[top:bottom, offset : offset + width]
+        neighbour = rock_texture[top:bottom, offset + shift : offset + shift + width]
+        facet = np.clip(0.5 + (rock - neighbour) * 6.0, 0.0, 1.0)
         slope = np.gradient(ridge) * side
         crest = np.exp(-np.maximum(below, 0.0) / (tallest * 0.35 + 1.0))
         light = np.clip(facet * 0.7 + 0.3 + np.clip(-slope, -1.0, 1.0)[None, :] * 0.35 * crest, 0.0, 1.3)
@@ -78,14 +92,15 @@ def paint_mountains(canvas: Canvas) -> None:
         high_peak = tallest > 0.45 * layout.horizon and scene.time != "night" and rng.random() < 0.35
         if snowy or high_peak:
             snowline = ridge[None, :] + tallest * (0.2 + 0.12 * rock)
-            cap = smoothstep(snowline + 2.0, snowline - 2.0, rows) * (1.0 if snowy else 0.8)
+            cap = smoothstep(snowline + 2.0, snowline - 2.0, band) * (1.0 if snowy else 0.8)
             snow = _SNOW_SHADOW + (_SNOW_LIT - _SNOW_SHADOW) * np.clip(light, 0.0, 1.0)[..., None]
             snow = snow * palette.tint * palette.brightness
             colour += (snow - colour) * cap[..., None]
         colour += (palette.haze - colour) * haze
-        mist = smoothstep(ridge[None, :] + tallest * 0.25, layout.horizon + tallest * 0.05, rows)
+        mist = smoothstep(ridge[None, :] + tallest * 0.25, layout.horizon + tallest * 0.05, band)
         colour += (palette.haze - colour) * (mist * (0.65 - 0.35 * depth))[..., None]
-        canvas.blend(coverage, colour)
+        region = canvas.pixels[top:bottom]
+        region += (colour - region) * coverage[..., None]
 
     canvas.notes["ridges"] = ridges
 

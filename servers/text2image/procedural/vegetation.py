@@ -33,6 +33,7 @@ class _Tree:
     conifer: bool
     colour: np.ndarray
     highlight: np.ndarray
+    trunk: np.ndarray
 
 
 def _rgba(colour: np.ndarray | tuple[float, ...]) -> tuple[int, int, int, int]:
@@ -67,16 +68,18 @@ def _hides_lake(canvas: Canvas, x: float, base: float) -> bool:
     return abs(x - canvas.width / 2) < 0.3 * canvas.width
 
 
-def _tree_colours(canvas: Canvas, rng: np.random.Generator, conifer: bool, haze: float) -> tuple[np.ndarray, np.ndarray]:
+def _tree_colours(
+    canvas: Canvas, rng: np.random.Generator, conifer: bool, haze: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return the crown, sunlit crown and trunk colours of one tree, hazed by distance."""
     scene, palette = canvas.scene, canvas.palette
     choices = _CONIFER if conifer else _BROADLEAF.get(scene.season, _BROADLEAF[None])
     colour = np.array(choices[int(rng.integers(len(choices)))], dtype=np.float32) * float(rng.uniform(0.85, 1.15))
     highlight = colour * 1.2 + 0.025
-    colour = in_light(canvas, colour)
-    highlight = in_light(canvas, highlight)
-    colour = colour + (palette.haze - colour) * haze
-    highlight = highlight + (palette.haze - highlight) * haze
-    return colour, highlight
+    trunk = np.array(_TRUNK, dtype=np.float32) * (0.7 if conifer else 1.0)
+    lit = [in_light(canvas, part) for part in (colour, highlight, trunk)]
+    colour, highlight, trunk = (part + (palette.haze - part) * haze for part in lit)
+    return colour, highlight, trunk
 
 
 def _draw_tree(
@@ -86,7 +89,7 @@ def _draw_tree(
     if tree.conifer:
         width = height * 0.36
         trunk = max(width * 0.1, 0.6)
-        draw.rectangle((x - trunk, base - height * 0.15, x + trunk, base), fill=_rgba(np.array(_TRUNK) * 0.7))
+        draw.rectangle((x - trunk, base - height * 0.15, x + trunk, base), fill=_rgba(tree.trunk))
         tiers = 4
         for tier in range(tiers):
             top = base - height + tier * height * 0.2
@@ -100,7 +103,7 @@ def _draw_tree(
 
     width = height * 0.6
     trunk = max(width * 0.07, 0.6)
-    draw.rectangle((x - trunk, base - height * 0.55, x + trunk, base), fill=_rgba(_TRUNK))
+    draw.rectangle((x - trunk, base - height * 0.55, x + trunk, base), fill=_rgba(tree.trunk))
     centre_y = base - height * 0.62
     for _ in range(5):
         radius = width * float(rng.uniform(0.25, 0.38))
@@ -118,15 +121,16 @@ def _row_of_trees(
     canvas: Canvas, rng: np.random.Generator, base: float, height: float, density: float, haze: float, conifer_share: float
 ) -> list[_Tree]:
     trees = []
-    spacing = max(height * 0.3 / density, 2.0)
+    # At most about 200 trees per row keep very wide, low pictures fast.
+    spacing = max(height * 0.3 / density, 2.0, canvas.width / 200.0)
     x = -float(rng.uniform(0.0, spacing))
-    while x < canvas.width + spacing and len(trees) < 600:
+    while x < canvas.width + spacing:
         tree_height = height * float(rng.uniform(0.75, 1.25))
         tree_base = base + height * float(rng.uniform(-0.05, 0.08))
         conifer = bool(rng.random() < conifer_share)
-        colour, highlight = _tree_colours(canvas, rng, conifer, haze)
+        colour, highlight, trunk = _tree_colours(canvas, rng, conifer, haze)
         if not _in_water(canvas, x, tree_base, tree_height * 0.25) and not _hides_lake(canvas, x, tree_base):
-            trees.append(_Tree(x, tree_base, tree_height, conifer, colour, highlight))
+            trees.append(_Tree(x, tree_base, tree_height, conifer, colour, highlight, trunk))
         x += spacing * float(rng.uniform(0.6, 1.4))
     return trees
 
@@ -191,8 +195,8 @@ def paint_trees(canvas: Canvas) -> None:
             if _in_water(canvas, x, base, height * 0.2):
                 continue
             conifer = bool(rng.random() < share)
-            colour, highlight = _tree_colours(canvas, rng, conifer, 0.3 * (1.0 - depth))
-            trees.append(_Tree(x, base, height, conifer, colour, highlight))
+            colour, highlight, trunk = _tree_colours(canvas, rng, conifer, 0.3 * (1.0 - depth))
+            trees.append(_Tree(x, base, height, conifer, colour, highlight, trunk))
         trees.sort(key=lambda tree: tree.base)
     _draw_trees(canvas, trees, rng)
 

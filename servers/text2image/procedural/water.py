@@ -1,4 +1,4 @@
-"""Water layers: a lake mirroring what stands above it, the sea, a stream or river, a waterfall."""
+"""Water layers: a lake that mirrors the scene above it, the sea, a stream or river, a waterfall."""
 
 from __future__ import annotations
 
