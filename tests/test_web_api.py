@@ -517,3 +517,31 @@ def test_api_cancel_running_workflow(tmp_path: Path) -> None:
     assert cancelled_running["progress"] < 100
     assert after_final["status"] == "success"
     assert list((tmp_path / "outputs").rglob(".partial-*")) == []
+
+
+def test_api_single_tools_chain(shared: tuple[TestClient, Path], image_task: dict[str, Any]) -> None:
+    from servers.shared.media import probe
+
+    client, folder = shared
+    image_url = image_task["final"]["result"]["path"]
+
+    def run(path: str, body: dict[str, Any]) -> dict[str, Any]:
+        created = client.post(path, json=body)
+        assert created.status_code == 200, created.text
+        final = follow(client, created.json()["task_id"])[-1]
+        assert final["status"] == "success", final["error"]
+        return final
+
+    first = run("/api/image-to-video", {"image_url": image_url, "fps": 8, "duration": 1.0, "seed": 1})
+    second = run("/api/image-to-video", {"image_url": first["result"]["next_frame_path"], "fps": 8, "duration": 1.0, "seed": 2})
+    merged = run("/api/merge-videos", {"video_segments": [first["result"]["path"], second["result"]["path"]]})
+    audio = run("/api/video-to-audio", {"video_url": merged["result"]["path"], "audio_style": "calm", "output_format": "wav"})
+
+    assert first["metadata"] == {"type": "image_to_video", "prompt": None}
+    assert first["result"]["path"].startswith("/outputs/")
+    assert first["result"]["frames"] == 8
+    assert merged["result"]["duration_seconds"] == pytest.approx(2.0, abs=1 / 8)
+    assert audio["result"]["duration"] == pytest.approx(2.0, abs=1 / 8)
+    assert audio["result"]["path"].endswith(".wav")
+    local = folder / "outputs" / merged["result"]["path"].removeprefix("/outputs/")
+    assert probe(local).duration == pytest.approx(2.0, abs=1 / 8)

@@ -8,7 +8,7 @@ a task it rejects fails with the server's message.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -32,14 +32,6 @@ class TaskBody(BaseModel):
     """Base of every request body: unknown fields are rejected so a typo is never ignored."""
 
     model_config = ConfigDict(extra="forbid")
-
-    def prompt_text(self) -> str | None:
-        """Return the prompt shown in the task's metadata."""
-        return getattr(self, "prompt", None)
-
-    def tool_arguments(self) -> dict[str, Any]:
-        """Return the arguments of the tool call, leaving out unset optional values."""
-        return self.model_dump(mode="json", exclude_none=True)
 
 
 class SeededBody(TaskBody):
@@ -78,10 +70,14 @@ class ImageToVideoBody(SeededBody):
         description="Image to animate: an /outputs/... URL from an earlier task, or a path inside the server's allowed folders.",
     )
     prompt: str | None = Field(default=None, max_length=MAX_PROMPT_CHARS, description="Optional prompt for engines that take one.")
-    motion_scale: float = Field(default=1.5, ge=0.0, le=10.0, description="Amount of motion, 0 to 10.")
-    fps: int = Field(default=30, ge=1, le=60, description="Frames per second, 1 to 60.")
-    duration: float = Field(default=4.0, gt=0.0, le=30.0, description="Segment length in seconds, above 0 and at most 30.")
+    motion_scale: float = Field(default=1.5, ge=0.0, le=5.0, description="Amount of motion: 0 (still camera) to 5.")
+    fps: float = Field(default=30.0, ge=1.0, le=60.0, description="Frames per second, 1 to 60.")
+    duration: float = Field(default=4.0, ge=0.5, le=30.0, description="Segment length in seconds, 0.5 to 30.")
     transition_type: Literal["fade", "none"] = Field(default="fade", description="Treatment of the segment's edges.")
+    last_segment: bool = Field(default=False, description="The segment ends the video, so a fade also fades it out.")
+    num_inference_steps: int | None = Field(
+        default=None, ge=1, le=150, description="Denoising steps of diffusers engines, 1 to 150; omitted means the model's default."
+    )
 
 
 class VideoToAudioBody(SeededBody):
@@ -90,19 +86,14 @@ class VideoToAudioBody(SeededBody):
         max_length=MAX_REFERENCE_CHARS,
         description="Video to score: an /outputs/... URL from an earlier task, or a path inside the allowed folders.",
     )
-    audio_style: str = Field(
-        default="cinematic",
-        min_length=1,
-        max_length=64,
-        description="Style of the soundtrack, for example cinematic, nature, ambient, electronic or calm.",
+    audio_style: Literal["cinematic", "nature", "ambient", "electronic", "calm"] = Field(
+        default="cinematic", description="Style of the soundtrack."
     )
     include_sfx: bool = Field(default=True, description="Add sound effects on visible events.")
     volume: float = Field(default=0.8, ge=0.0, le=1.0, description="Loudness of the output, 0 to 1.")
     description: str | None = Field(default=None, max_length=MAX_PROMPT_CHARS, description="What the scene shows, when known.")
     output_format: Literal["wav", "mp3", "m4a", "flac"] = Field(default="wav", description="Audio file format.")
-
-    def prompt_text(self) -> str | None:
-        return self.description
+    sample_rate: Literal[44100, 48000] = Field(default=44100, description="Sample rate in Hz.")
 
 
 class MergeVideosBody(TaskBody):
@@ -113,9 +104,11 @@ class MergeVideosBody(TaskBody):
     )
     audio_url: str | None = Field(default=None, max_length=MAX_REFERENCE_CHARS, description="Optional soundtrack laid under the result.")
     output_format: Literal["mp4", "webm", "mov", "gif"] = Field(default="mp4", description="Container of the result.")
-    quality: Literal["low", "medium", "high", "lossless"] = Field(default="high", description="Encoding quality.")
+    quality: Literal["low", "medium", "high", "lossless"] = Field(default="medium", description="Encoding quality.")
     transition_type: Literal["none", "fade", "fade_black"] = Field(default="none", description="Transition between segments.")
     transition_duration: float = Field(default=0.5, ge=0.0, le=10.0, description="Transition length in seconds, 0 to 10.")
+    allow_stream_copy: bool = Field(default=True, description="Join matching segments without re-encoding when possible.")
+    audio_fade_seconds: float = Field(default=0.5, ge=0.0, le=10.0, description="Fade-out of trimmed audio in seconds, 0 to 10.")
 
     @field_validator("video_segments")
     @classmethod
