@@ -133,11 +133,12 @@ def _ink(canvas: Canvas) -> np.ndarray:
     luma = gaussian_filter(_luminance(canvas.pixels), 0.6 * scale)
     low, high = np.percentile(luma, (2.0, 98.0))
     tone = np.clip((luma - low) / max(high - low, 1e-3), 0.0, 1.0)
-    ink = (1.0 - tone) ** 1.5
+    # Light tones fade to bare paper, as the sky does in an ink wash painting.
+    ink = smoothstep(0.12, 1.0, 1.0 - tone) ** 1.4
     outline = np.hypot(sobel(luma, axis=0), sobel(luma, axis=1))
     ink = np.maximum(ink, np.clip(outline * 3.0, 0.0, 1.0) * 0.85)
     ink = 0.55 * ink + 0.45 * gaussian_filter(ink, 2.5 * max(scale, 0.5))
-    ink *= 0.85 + 0.25 * fbm2d(rng, canvas.height, canvas.width, max(12.0 * scale, 2.0), octaves=3)
+    ink *= 0.85 + 0.25 * fbm2d(rng, canvas.height, canvas.width, max(canvas.height * 0.04, 2.0), octaves=3)
     fibres = streaks(rng, canvas.height, canvas.width, max(int(30 * scale), 4), float(rng.uniform(-20.0, 20.0)))
     paper = np.array([0.94, 0.91, 0.83], dtype=np.float32) * (1.0 + 0.02 * fibres / (np.abs(fibres).max() + 1e-6))[..., None]
     black = np.array([0.07, 0.07, 0.09], dtype=np.float32)
@@ -200,8 +201,9 @@ def _pixel(canvas: Canvas) -> np.ndarray:
 def _cartoon(canvas: Canvas) -> np.ndarray:
     scale = canvas.layout.scale
     flat = _kuwahara(canvas.pixels, max(int(round(5 * scale)), 2))
-    levels = 7.0
-    flat = np.round(flat * levels) / levels
+    # Posterise only part of the way: full bands turn sky gradients into contour lines.
+    levels = 6.0
+    flat = flat + (np.round(flat * levels) / levels - flat) * 0.6
     grey = _luminance(flat)[..., None]
     flat = grey + (flat - grey) * 1.25
     luma = gaussian_filter(_luminance(flat), 0.7 * max(scale, 0.5))
