@@ -144,3 +144,15 @@ def _server_reading(settings: Settings, folder: Path):
     from servers.av_merge.server import build_server
 
     return build_server(settings.replace(input_roots=(*settings.input_roots, folder)))
+
+
+def test_runner_feeder_failure_named(tmp_path: Path) -> None:
+    encoder = ["-f", "rawvideo", "-pix_fmt", "yuv420p", "-video_size", "64x48", "-framerate", "30", "-i", "pipe:0",
+               "-c:v", "libx264", str(tmp_path / "out.mp4")]  # fmt: skip
+    feeders = [
+        ["-f", "lavfi", "-i", "testsrc=size=64x48:rate=30:duration=1", "-f", "rawvideo", "-pix_fmt", "yuv420p", "pipe:1"],
+        ["-i", str(tmp_path / "absent.mp4"), "-f", "rawvideo", "-pix_fmt", "yuv420p", "pipe:1"],
+    ]
+
+    with pytest.raises(Exception, match=r"ffmpeg failed while joining \(part 2 of 2\): .*No such file"):
+        run_ffmpeg_job(encoder, what="joining", total_seconds=2.0, progress=Progress.noop(), message="joining", feeders=feeders)

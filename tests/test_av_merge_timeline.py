@@ -11,7 +11,7 @@ from servers.av_merge.concat import CopySignature, stream_copy_blocker, write_co
 from servers.av_merge.export import audio_encoder_arguments, gif_filter, video_encoder_arguments
 from servers.av_merge.mux import AudioFit, fit_audio_filter
 from servers.av_merge.normalise import canvas_for, segment_frame_count
-from servers.av_merge.transitions import join_filter, plan_timeline
+from servers.av_merge.transitions import plan_timeline, segment_piece_filter
 from servers.shared.errors import InvalidInputError
 from servers.shared.media import MediaInfo
 
@@ -88,21 +88,43 @@ def test_timeline_rejects_duration_outside_range(duration: float) -> None:
         plan_timeline([120, 120], FPS, "fade", duration, segment_names=NAMES)
 
 
-def test_crossfade_filter_offsets() -> None:
+def test_crossfade_part_offsets() -> None:
     timeline = plan_timeline([120, 120, 120], FPS, "fade", 1.0, segment_names=NAMES)
-    graph = join_filter(timeline, ["v0", "v1", "v2"], "out")
+    canvas = canvas_for(video_info())
+    first = segment_piece_filter(timeline, 0, canvas, "part")
+    middle = segment_piece_filter(timeline, 1, canvas, "part")
+    last = segment_piece_filter(timeline, 2, canvas, "part")
 
-    assert "[v0][v1]xfade=transition=fade:duration=1.000000:offset=3.000000[crossfaded1]" in graph
-    assert "[crossfaded1][v2]xfade=transition=fade:duration=1.000000:offset=6.000000[out]" in graph
+    assert "[normalised]trim=start_frame=0," in first
+    assert "[own][next]xfade=transition=fade:duration=1.000000:offset=3.000000[part]" in first
+    assert "[normalised]trim=start_frame=30," in middle
+    assert "[own][next]xfade=transition=fade:duration=1.000000:offset=2.000000[part]" in middle
+    assert "xfade" not in last
+    assert last.endswith("[normalised]trim=start_frame=30,setpts=PTS-STARTPTS[part]")
 
 
-def test_fade_black_filter_splits_transition() -> None:
+def test_crossfade_part_reads_next_head() -> None:
+    timeline = plan_timeline([120, 120], FPS, "fade", 1.0, segment_names=NAMES)
+    part = segment_piece_filter(timeline, 0, canvas_for(video_info()), "part")
+
+    assert "[1:v:0]setpts=PTS-STARTPTS," in part
+    assert "trim=end_frame=30,settb=AVTB,setpts=N/FRAME_RATE/TB[next]" in part
+
+
+def test_fade_black_parts_split_transition() -> None:
     timeline = plan_timeline([120, 120], FPS, "fade_black", 1.0, segment_names=NAMES)
-    graph = join_filter(timeline, ["v0", "v1"], "out")
+    canvas = canvas_for(video_info())
 
-    assert "[v0]fade=t=out:s=105:n=15[faded0]" in graph
-    assert "[v1]fade=t=in:s=0:n=15[faded1]" in graph
-    assert graph.endswith("[faded0][faded1]concat=n=2:v=1:a=0[out]")
+    assert segment_piece_filter(timeline, 0, canvas, "part").endswith("[normalised]fade=t=out:s=105:n=15[part]")
+    assert segment_piece_filter(timeline, 1, canvas, "part").endswith("[normalised]fade=t=in:s=0:n=15[part]")
+
+
+def test_no_transition_part_is_normalised_segment() -> None:
+    timeline = plan_timeline([120, 90], FPS, "none", 1.0, segment_names=NAMES)
+    part = segment_piece_filter(timeline, 1, canvas_for(video_info()), "part")
+
+    assert part.startswith("[0:v:0]setpts=PTS-STARTPTS,scale=1024:768:force_original_aspect_ratio=decrease")
+    assert part.endswith("fps=30/1,tpad=stop=2:stop_mode=clone,trim=end_frame=90,settb=AVTB,setpts=N/FRAME_RATE/TB[part]")
 
 
 def test_canvas_rounds_odd_size_up() -> None:

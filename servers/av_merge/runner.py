@@ -12,7 +12,10 @@ from __future__ import annotations
 import logging
 import subprocess
 import tempfile
+import threading
 import time
+from collections.abc import Sequence
+from typing import IO
 
 from servers.shared.errors import EngineUnavailableError, MediaDecodeError
 from servers.shared.media import ffmpeg_exe
@@ -53,39 +56,56 @@ def run_ffmpeg_job(
     total_seconds: float,
     progress: Progress,
     message: str,
+    feeders: Sequence[list[str]] = (),
 ) -> None:
     """Run ffmpeg with `arguments`, reporting seconds written out of `total_seconds`.
 
-    Raises `MediaDecodeError` with the end of ffmpeg's log when it fails, and
-    `GenerationCancelledError` (after killing ffmpeg) when the request is cancelled.
+    With `feeders`, ffmpeg's stdin is a pipe, and each feeder (the arguments of another
+    ffmpeg that writes to stdout) runs in turn with its stdout on that pipe. Raises
+    `MediaDecodeError` with the end of the failing ffmpeg's log, and
+    `GenerationCancelledError` (after killing every ffmpeg) when the request is cancelled.
     """
-    command = [
-        ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
-        "-progress", "pipe:1", "-nostats", "-stats_period", str(STATS_PERIOD_SECONDS),
-        *arguments,
-    ]  # fmt: skip
-    logger.debug("Running %s", " ".join(command))
     started = time.perf_counter()
-
+    stdin = subprocess.PIPE if feeders else subprocess.DEVNULL
     with tempfile.TemporaryFile() as error_log:
-        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=error_log)
+        process = subprocess.Popen(_command(arguments, progress=True), stdin=stdin, stdout=subprocess.PIPE, stderr=error_log)
+        feeding = _Feeding(feeders, process, what) if feeders else None
         try:
             _follow_progress(process, total_seconds, progress, message)
             return_code = process.wait()
         except BaseException:
+            if feeding is not None:
+                feeding.stop()
             process.kill()
             process.wait()
             logger.info("Stopped ffmpeg (pid %d) while %s", process.pid, what)
             raise
+        finally:
+            if feeding is not None:
+                feeding.join()
 
         if return_code != 0:
-            error_log.seek(0)
-            lines = error_log.read().decode("utf-8", errors="replace").strip().splitlines()
-            tail = " | ".join(lines[-_LOG_TAIL_LINES:]) or f"exit status {return_code}"
-            raise MediaDecodeError(f"ffmpeg failed while {what}: {tail}")
+            raise MediaDecodeError(f"ffmpeg failed while {what}: {_log_tail(error_log, return_code)}")
+    if feeding is not None and feeding.error is not None:
+        raise feeding.error
 
     progress(total_seconds, total_seconds, message)
     logger.debug("ffmpeg finished %s in %.2f s", what, time.perf_counter() - started)
+
+
+def _command(arguments: Sequence[str], *, progress: bool) -> list[str]:
+    command = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y"]
+    if progress:
+        command += ["-progress", "pipe:1", "-nostats", "-stats_period", str(STATS_PERIOD_SECONDS)]
+    command += arguments
+    logger.debug("Running %s", " ".join(command))
+    return command
+
+
+def _log_tail(error_log: IO[bytes], return_code: int) -> str:
+    error_log.seek(0)
+    lines = error_log.read().decode("utf-8", errors="replace").strip().splitlines()
+    return " | ".join(lines[-_LOG_TAIL_LINES:]) or f"exit status {return_code}"
 
 
 def _follow_progress(process: subprocess.Popen[bytes], total_seconds: float, progress: Progress, message: str) -> None:
@@ -97,3 +117,54 @@ def _follow_progress(process: subprocess.Popen[bytes], total_seconds: float, pro
             progress(written, total_seconds, message)
         else:
             progress.check_cancelled()
+
+
+class _Feeding:
+    """Runs feeder ffmpeg processes one after another in a thread, each writing into `consumer`'s stdin."""
+
+    def __init__(self, feeders: Sequence[list[str]], consumer: subprocess.Popen[bytes], what: str) -> None:
+        assert consumer.stdin is not None
+        self._feeders = feeders
+        self._pipe = consumer.stdin
+        self._what = what
+        self._stopped = threading.Event()
+        self._lock = threading.Lock()
+        self._current: subprocess.Popen[bytes] | None = None
+        self.error: MediaDecodeError | None = None
+        self._thread = threading.Thread(target=self._run, name="ffmpeg-feeder", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            for index, arguments in enumerate(self._feeders):
+                if not self._run_one(index, arguments):
+                    return
+        finally:
+            self._pipe.close()
+
+    def _run_one(self, index: int, arguments: list[str]) -> bool:
+        with tempfile.TemporaryFile() as error_log:
+            with self._lock:
+                if self._stopped.is_set():
+                    return False
+                self._current = subprocess.Popen(
+                    _command(arguments, progress=False), stdin=subprocess.DEVNULL, stdout=self._pipe, stderr=error_log
+                )
+            return_code = self._current.wait()
+            if return_code != 0 and not self._stopped.is_set():
+                self.error = MediaDecodeError(
+                    f"ffmpeg failed while {self._what} (part {index + 1} of {len(self._feeders)}): "
+                    f"{_log_tail(error_log, return_code)}"
+                )
+                return False
+        return not self._stopped.is_set()
+
+    def stop(self) -> None:
+        """Kill the running feeder and start no more."""
+        with self._lock:
+            self._stopped.set()
+            if self._current is not None and self._current.poll() is None:
+                self._current.kill()
+
+    def join(self) -> None:
+        self._thread.join()

@@ -19,9 +19,18 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Literal
 
+from servers.av_merge.normalise import Canvas, normalise_filter
 from servers.shared.errors import InvalidInputError
 
-__all__ = ["MAX_TRANSITION_SECONDS", "TRANSITIONS", "Timeline", "TransitionType", "plan_timeline", "join_filter"]
+__all__ = [
+    "MAX_TRANSITION_SECONDS",
+    "TRANSITIONS",
+    "Timeline",
+    "TransitionType",
+    "needs_next_segment",
+    "plan_timeline",
+    "segment_piece_filter",
+]
 
 TransitionType = Literal["none", "fade", "fade_black"]
 TRANSITIONS: tuple[TransitionType, ...] = ("none", "fade", "fade_black")
@@ -109,38 +118,39 @@ def _check_segments_long_enough(timeline: Timeline, segment_names: Sequence[str]
         )
 
 
-def join_filter(timeline: Timeline, inputs: Sequence[str], output: str) -> str:
-    """Return the filter graph that joins the normalised streams `inputs` into `output`."""
-    if timeline.transition_type == "fade":
-        return _crossfade_filter(timeline, inputs, output)
+def segment_piece_filter(timeline: Timeline, index: int, canvas: Canvas, output: str) -> str:
+    """Return the filter graph that renders segment `index`'s part of the joined video.
+
+    The part holds the segment's frames from the end of the previous crossfade up to and
+    including the crossfade into the next segment, so the parts of all segments laid end
+    to end give the joined video. Input 0 is segment `index`; with a crossfade after it,
+    input 1 is the next segment, of which only the first transition's frames are decoded.
+    """
+    frames = timeline.segment_frames[index]
+    last = index == len(timeline.segment_frames) - 1
     if timeline.transition_type == "fade_black":
-        faded = [f"faded{index}" for index in range(len(inputs))]
-        fades = ";".join(_fade_black_filter(timeline, index, inputs[index], faded[index]) for index in range(len(inputs)))
-        return f"{fades};{_concat_filter(faded, output)}"
-    return _concat_filter(inputs, output)
+        return normalise_filter("0:v:0", canvas, frames, "normalised") + ";" + _fade_black_filter(timeline, index, "normalised", output)
+    if timeline.transition_type != "fade":
+        return normalise_filter("0:v:0", canvas, frames, output)
+
+    transition = timeline.transition_frames
+    head = transition if index > 0 else 0
+    own_label = "own" if not last else output
+    graph = [normalise_filter("0:v:0", canvas, frames, "normalised")]
+    graph.append(f"[normalised]trim=start_frame={head},setpts=PTS-STARTPTS[{own_label}]")
+    if last:
+        return ";".join(graph)
+
+    graph.append(normalise_filter("1:v:0", canvas, transition, "next"))
+    offset = _seconds_text(frames - head - transition, timeline.fps)
+    duration = _seconds_text(transition, timeline.fps)
+    graph.append(f"[own][next]xfade=transition=fade:duration={duration}:offset={offset}[{output}]")
+    return ";".join(graph)
 
 
-def _concat_filter(inputs: Sequence[str], output: str) -> str:
-    labels = "".join(f"[{label}]" for label in inputs)
-    return f"{labels}concat=n={len(inputs)}:v=1:a=0[{output}]"
-
-
-def _crossfade_filter(timeline: Timeline, inputs: Sequence[str], output: str) -> str:
-    """Chain `xfade` filters; each offset is the joined length so far minus one transition."""
-    steps = []
-    joined_frames = timeline.segment_frames[0]
-    previous = inputs[0]
-    duration = _seconds_text(timeline.transition_frames, timeline.fps)
-    for index in range(1, len(inputs)):
-        offset_frames = joined_frames - timeline.transition_frames
-        label = output if index == len(inputs) - 1 else f"crossfaded{index}"
-        steps.append(
-            f"[{previous}][{inputs[index]}]xfade=transition=fade:duration={duration}:"
-            f"offset={_seconds_text(offset_frames, timeline.fps)}[{label}]"
-        )
-        joined_frames = offset_frames + timeline.segment_frames[index]
-        previous = label
-    return ";".join(steps)
+def needs_next_segment(timeline: Timeline, index: int) -> bool:
+    """Tell whether segment `index`'s part also reads the next segment (for a crossfade)."""
+    return timeline.transition_type == "fade" and index < len(timeline.segment_frames) - 1
 
 
 def _fade_black_filter(timeline: Timeline, index: int, source: str, output: str) -> str:
