@@ -174,7 +174,7 @@ async def test_svd_progress_reports_denoising(svd_server):
     assert messages[-1] == "rendered"
 
 
-async def test_svd_cancel_leaves_no_file(svd_server, tmp_path):
+async def test_svd_cancel_leaves_no_file(svd_server):
     server, output_dir = svd_server
     image = write_image(output_dir, "cancel.png")
     videos = output_dir / "videos"

@@ -100,8 +100,10 @@ def test_view_box_stays_inside_image(seed):
     path = CameraPath(seed, 5.0)
     for t in np.linspace(0.0, 120.0, 400):
         left, top, right, bottom = view_box(path.pose(t), WIDTH, HEIGHT)
-        assert left >= -1e-9 and top >= -1e-9
-        assert right <= WIDTH + 1e-9 and bottom <= HEIGHT + 1e-9
+        assert left >= -1e-9
+        assert top >= -1e-9
+        assert right <= WIDTH + 1e-9
+        assert bottom <= HEIGHT + 1e-9
         assert (right - left) / (bottom - top) == pytest.approx(WIDTH / HEIGHT)
 
 

@@ -21,6 +21,7 @@ from servers.shared.media import probe
 pytestmark = pytest.mark.anyio
 
 WIDTH, HEIGHT = 128, 96
+REPOSITORY_ROOT = Path(__file__).resolve().parents[1]
 
 
 def textured_image(width: int = WIDTH, height: int = HEIGHT, seed: int = 0) -> np.ndarray:
@@ -336,7 +337,7 @@ async def test_server_keeps_serving_after_error(server, image_path):
 
 async def test_stdio_subprocess_chain_and_error(settings, image_path):
     environment = {**settings.to_env(), "PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "")}
-    parameters = StdioServerParameters(command=sys.executable, args=["-m", "servers.image2video"], env=environment, cwd=str(Path.cwd()))
+    parameters = StdioServerParameters(command=sys.executable, args=["-m", "servers.image2video"], env=environment, cwd=str(REPOSITORY_ROOT))
 
     async with Client(parameters) as client:
         first = await client.call_tool("image_to_video", {"image_url": str(image_path), "fps": 8, "duration": 1.0, "seed": 3})

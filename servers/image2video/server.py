@@ -2,10 +2,10 @@
 
 Chaining contract: a segment has exactly `round(duration * fps)` frames, covering the
 times `0, 1/fps, ..., (n - 1)/fps`. Its `next_frame_path` is a lossless PNG of the frame at
-time `n/fps`, the one that would come next. Passing that PNG as `image_url` of the next
-call makes it the first frame of the next segment, so no frame is shown twice, and the
-PNG's manifest carries the engine's state (the motion engine's camera path), so the
-motion continues with the same velocity.
+time `n/fps`, the one that would come next. Passed as `image_url` of the next call, that
+PNG becomes the next segment's first frame, so no frame is shown twice. The PNG's manifest
+carries the engine's state (the motion engine's camera path), so the motion continues
+with the same velocity.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""What an image-to-video engine receives and returns."""
+"""The request an image-to-video engine receives and the output it returns."""
 
 from __future__ import annotations
 

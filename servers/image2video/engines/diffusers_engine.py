@@ -67,7 +67,7 @@ def clip_frame(clip: np.ndarray, index: int, frame_count: int) -> np.ndarray:
     """Return output frame `index` of `frame_count + 1` frames spread evenly over a clip.
 
     Clip frame `j` of `k` sits at time `j / (k - 1)` of the segment, and output frame
-    `index` at time `index / frame_count`; each output is the linear blend of its two
+    `index` at time `index / frame_count`. Each output is the linear blend of its two
     neighbours, so output `frame_count` (the next frame) is exactly the clip's last frame.
     """
     last = len(clip) - 1

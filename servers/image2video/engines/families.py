@@ -2,7 +2,7 @@
 
 A checkpoint's family comes from `_class_name` in its `model_index.json`. Each family
 maps the tool's parameters onto the pipeline's own controls and picks a clip length the
-model accepts; the engine then resamples that clip to the requested fps and duration.
+model accepts. The engine then resamples that clip to the requested fps and duration.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ def motion_phrase(motion_scale: float) -> str:
 
 @dataclass(frozen=True, kw_only=True)
 class GenerationPlan:
-    """What one pipeline call produces: frame count and size, before resampling to the request."""
+    """Frame count, size and steps of one pipeline call, before resampling to the request."""
 
     num_frames: int
     width: int

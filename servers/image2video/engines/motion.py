@@ -1,9 +1,9 @@
 """The `motion` engine: camera motion over the still image, on the CPU, with no weights.
 
 Each frame is one bicubic resample of the chain's first image (the base) through the
-camera's view box, using Pillow's separable resize with a fractional box, which is
-sub-pixel accurate and, because the zoom is never below 1, never minifies and so never
-aliases or shimmers. Frames go to the writer one at a time.
+camera's view box, with Pillow's separable resize and a fractional box, accurate to
+sub-pixels. The zoom is never below 1, so the resample never minifies, which keeps it
+free of aliasing and shimmer. Frames go to the writer one at a time.
 
 A continuation renders from the chain's base image, not from the previous segment's last
 frame, so a long chain is resampled once per frame instead of once per segment and does
@@ -15,6 +15,9 @@ caller), the edit is fitted as a per-channel gain and offset and applied to ever
 from __future__ import annotations
 
 import logging
+import os
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,13 +36,14 @@ __all__ = ["MotionEngine"]
 logger = logging.getLogger(__name__)
 
 ENGINE_NAME = "motion"
+MAX_RENDER_THREADS = 4
 MIN_COLOUR_FIT_PSNR = 30.0  # Below this, the start image is a different picture, not a colour edit.
 _FIT_SAMPLES = 65536
 
 
 @dataclass
 class _Start:
-    """Where a segment's camera starts: base image, chain time, the path before, colour edit."""
+    """Start state of a segment's camera: base image, chain time, previous path, colour edit."""
 
     base: Image.Image
     base_path: str
@@ -91,10 +95,18 @@ class MotionEngine:
         )
         total = request.frame_count + 1
 
-        for index in range(request.frame_count):
-            progress(index, total, f"frame {index + 1}/{request.frame_count}")
-            write_frame(self._frame(start, motion, index / request.fps))
-        next_frame = self._frame(start, motion, request.duration)
+        # Pillow releases the GIL while resampling, so frames render in parallel threads, a
+        # bounded number ahead of the encoder, and are written in order.
+        workers = max(1, min(MAX_RENDER_THREADS, os.cpu_count() or 1))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="motion-render") as pool:
+            pending: deque[Future[np.ndarray]] = deque()
+            for index in range(request.frame_count + 1):
+                pending.append(pool.submit(self._frame, start, motion, index / request.fps))
+                if len(pending) > 2 * workers:
+                    self._write_next(pending, write_frame, progress, index - len(pending) + 1, total)
+            while len(pending) > 1:
+                self._write_next(pending, write_frame, progress, request.frame_count - len(pending) + 1, total)
+            next_frame = pending.popleft().result()
         progress(total, total, "rendered")
 
         chain_state = {
@@ -107,6 +119,12 @@ class MotionEngine:
         }
         details = {"camera_start_time": start.start_time, "camera_end_time": motion.end_time}
         return VideoOutput(next_frame=next_frame, chain_state=chain_state, warnings=start.warnings, details=details)
+
+    @staticmethod
+    def _write_next(pending: deque[Future[np.ndarray]], write_frame: FrameWriter, progress: Progress, index: int, total: int) -> None:
+        """Write the oldest rendered frame, which is frame `index`, then report it."""
+        write_frame(pending.popleft().result())
+        progress(index + 1, total, f"frame {index + 1}/{total - 1}")
 
     def _frame(self, start: _Start, motion: SegmentMotion, offset: float) -> np.ndarray:
         width, height = start.base.size
