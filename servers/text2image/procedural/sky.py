@@ -56,7 +56,9 @@ def paint_celestial(canvas: Canvas) -> None:
     distance = _sun_distance(canvas) * min(canvas.width, canvas.height)
     disk = np.clip((layout.sun_radius - distance) / 1.5 + 0.5, 0.0, 1.0)
     strength = 0.6 if "fog" in scene.weather else 1.0
-    canvas.blend(disk * strength, np.array([1.0, 0.97, 0.82], dtype=np.float32))
+    canvas.blend(disk * strength, np.array([1.0, 1.0, 0.96], dtype=np.float32))
+    bloom = np.exp(-np.maximum(distance - layout.sun_radius, 0.0) / (0.5 * layout.sun_radius + 1.0))
+    canvas.pixels += (bloom * 0.45 * strength)[..., None] * canvas.palette.sun
 
 
 def _paint_stars(canvas: Canvas) -> None:

@@ -187,7 +187,8 @@ def paint_ground(canvas: Canvas) -> None:
         colour += (_GRASS_DRY - colour) * dry
     colour *= (1.0 - 0.3 * near)[..., None]
     colour = in_light(canvas, colour)
-    haze = (1.0 - smoothstep(0.0, 0.45, near)) * (0.55 + _haze_strength(canvas))
+    far_haze = 0.3 if "forest" in scene.features else 0.55
+    haze = (1.0 - smoothstep(0.0, 0.45, near)) * (far_haze + _haze_strength(canvas))
     colour += (palette.haze - colour) * np.clip(haze, 0.0, 1.0)[..., None]
     coverage = np.clip(rows - layout.horizon + 0.5, 0.0, 1.0) * np.ones((1, canvas.width), dtype=np.float32)
     canvas.blend(coverage, colour)
