@@ -18,9 +18,9 @@ from PIL import Image
 __all__ = ["ColourMatch", "ColourStatistics", "colour_statistics", "match_colour", "rgb_to_lab", "lab_to_rgb"]
 
 # Largest change per boundary: mean in Lab units (1 unit of L is 1% of lightness, about
-# 2.5 of 255 grey levels) and standard-deviation scale. Small enough that a corrected
-# boundary stays within the frame-to-frame change of gentle camera motion; over 20
-# segments the caps still allow 11 units of lightness and 27% of contrast to be undone.
+# 2.5 of 255 grey levels) and standard-deviation scale. The caps keep a corrected boundary
+# within the frame-to-frame change of gentle camera motion. Over 20 segments they still
+# allow 11 units of lightness and 27% of contrast to be undone.
 MAX_MEAN_STEP = (0.6, 0.6, 0.6)
 MAX_STD_STEP = 0.015
 # Differences below these are left alone, so a chain that does not drift is not touched.
@@ -88,7 +88,7 @@ def colour_statistics(source: Path | np.ndarray) -> ColourStatistics:
 
 @dataclass(frozen=True)
 class ColourMatch:
-    """What matching did to one start frame: the shift applied and the difference left."""
+    """Report of matching one start frame: the shift applied and the difference left."""
 
     applied: bool
     source_path: str

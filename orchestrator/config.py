@@ -1,4 +1,4 @@
-"""How the orchestrator reaches the four stage servers, read from an optional TOML file.
+"""Connection settings of the four stage servers, read from an optional TOML file.
 
 By default every stage is a stdio subprocess of the current Python
 (`python -m servers.<stage>`), configured through `REASONING_ACTION_*` variables. A config
@@ -74,7 +74,7 @@ PASSTHROUGH_NAMES = ("PYTHONPATH", "VIRTUAL_ENV", "TMPDIR", "LANG", "SYSTEMROOT"
 
 
 class ConfigError(ValueError):
-    """The config file is missing, not TOML, or holds an invalid value."""
+    """The config file is missing, is not TOML, or contains an invalid value."""
 
 
 def normalize_stage(name: str) -> str:
@@ -241,7 +241,7 @@ class OrchestratorConfig(BaseModel):
     def server_environment(self, name: str, environ: Mapping[str, str] | None = None) -> dict[str, str]:
         """Return the environment of the stdio server of stage `name`.
 
-        It holds the pass-through variables of `environ` (model caches, offline switches,
+        It contains the pass-through variables of `environ` (model caches, offline switches,
         GPU selection), then the stage's settings, then the stage's own `env` table.
         """
         source = os.environ if environ is None else environ

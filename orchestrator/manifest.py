@@ -1,6 +1,6 @@
 """The run manifest: every finished step of a run, so a run can resume where it stopped.
 
-A run lives in `<runs_dir>/<run_id>/`. Its `manifest.json` holds the request, the seed,
+A run lives in `<runs_dir>/<run_id>/`. Its `manifest.json` contains the request, the seed,
 and one record per finished step (keyframe, each segment, each soundtrack piece, the
 soundtrack, the final merge), written atomically after every step. Resuming reuses each
 record whose files still exist and redoes the rest.

@@ -32,7 +32,7 @@ def window_segments(index: int) -> list[int]:
 
 @dataclass(frozen=True)
 class SoundtrackJoin:
-    """What the join did: the output, its length, and the crossfades it placed."""
+    """Report of a join: the output, its length, and the crossfades it placed."""
 
     path: str
     duration: float

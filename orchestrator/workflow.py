@@ -383,6 +383,7 @@ class _Run:
         key = "final" if audio_path is not None else "merged"
         recorded = self.manifest.step(key)
         if recorded is not None:
+            self.steps.append(f"merge_videos: reused {recorded['path']}")
             return recorded
         await self.tracker.emit("av_merge", "merge", 0.0, "joining the segments", status="started")
         arguments: dict[str, Any] = {
@@ -404,6 +405,7 @@ class _Run:
     async def _mux(self, video_path: str, audio_path: str) -> dict[str, Any]:
         recorded = self.manifest.step("final")
         if recorded is not None:
+            self.steps.append(f"mux_audio: reused {recorded['path']}")
             return recorded
         result = await self.connections.call("av_merge", "mux_audio", {"video_url": video_path, "audio_url": audio_path})
         record = self._merge_record(result, "mux_audio")
