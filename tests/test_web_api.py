@@ -517,6 +517,8 @@ def test_api_cancel_running_workflow(tmp_path: Path) -> None:
     assert cancelled_running["progress"] < 100
     assert after_final["status"] == "success"
     assert list((tmp_path / "outputs").rglob(".partial-*")) == []
+    server_logs = "".join(path.read_text(encoding="utf-8") for path in (tmp_path / "outputs" / "logs").glob("*.log"))
+    assert "Cancelled image_to_video" in server_logs
 
 
 def test_api_single_tools_chain(shared: tuple[TestClient, Path], image_task: dict[str, Any]) -> None:

@@ -6,6 +6,7 @@ Playwright drives the system browser, so no browser download is involved.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import socket
 import threading
@@ -46,12 +47,11 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Serve the real app on a loopback port in a background thread."""
-    folder = tmp_path_factory.mktemp("web-browser")
+@contextlib.contextmanager
+def serve(folder: Path, **settings: object) -> Iterator[str]:
+    """Serve the real app on a loopback port in a background thread; yield its base URL."""
     app = create_app(
-        WebSettings(database_url=f"sqlite:///{folder / 'tasks.db'}", rate_limit=None),
+        WebSettings(database_url=f"sqlite:///{folder / 'tasks.db'}", rate_limit=None, **settings),
         OrchestratorConfig(output_dir=folder / "outputs"),
     )
     port = _free_port()
@@ -63,9 +63,17 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         if time.monotonic() > deadline or not thread.is_alive():
             pytest.fail("the web server did not start within 30 s")
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=60)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=60)
+
+
+@pytest.fixture(scope="module")
+def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with serve(tmp_path_factory.mktemp("web-browser")) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -157,3 +165,22 @@ def test_page_runs_workflow_and_plays_video(browser, base_url: str) -> None:
     assert all(abs(a - b) < 40 for a, b in zip(frame_mean, keyframe_mean)), (frame_mean, keyframe_mean)
     assert history_status == "已完成"
     context.close()
+
+
+def test_page_asks_for_token(browser, tmp_path: Path) -> None:
+    with serve(tmp_path, token="s3cret") as url:
+        context = browser.new_context(locale="en-US")
+        page = context.new_page()
+        page.goto(url)
+        page.wait_for_selector("#token-panel:not([hidden])")
+        page.fill("#token", "s3cret")
+        page.click("#save-token")
+        page.wait_for_selector("#history-empty:not([hidden])")
+        cookies = {cookie["name"]: cookie["value"] for cookie in context.cookies()}
+        panel_hidden = page.locator("#token-panel").is_hidden()
+        page_info = page.locator("#page-info").inner_text()
+        context.close()
+
+    assert panel_hidden
+    assert cookies["reasoning_action_token"] == "s3cret"
+    assert page_info == "Page 1 of 1 (0 tasks)"
