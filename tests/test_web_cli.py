@@ -32,12 +32,14 @@ def start_service(tmp_path: Path, port: int, *options: str) -> subprocess.Popen[
         "--log-level", "info",
         *options,
     ]  # fmt: skip
-    log = open(tmp_path / f"service-{port}-{time.monotonic_ns()}.log", "wb")
-    process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    log_path = tmp_path / f"service-{port}-{time.monotonic_ns()}.log"
+    with open(log_path, "wb") as log:
+        environment = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=environment)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            pytest.fail(f"the service exited with {process.returncode}: {Path(log.name).read_text(errors='replace')}")
+            pytest.fail(f"the service exited with {process.returncode}: {log_path.read_text(errors='replace')}")
         try:
             if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
                 return process
