@@ -55,21 +55,28 @@ class Canvas:
         """Paint `colour` (RGB, or an (H, W, 3) array) over the canvas with coverage `mask` (H, W)."""
         self.pixels += (np.asarray(colour, dtype=np.float32) - self.pixels) * mask[..., None]
 
-    def composite(self, layer: Image.Image, soften: float = 0.0) -> np.ndarray:
-        """Lay an RGBA Pillow layer over the canvas and return its coverage (H, W) in [0, 1].
+    def composite(self, layer: Image.Image, soften: float = 0.0) -> tuple[int, np.ndarray]:
+        """Lay an RGBA Pillow layer over the canvas and return its coverage in [0, 1].
 
-        `soften` blurs the layer by that many pixels (premultiplied, so edges keep their
-        colour), which hides the stair steps of Pillow's aliased polygons.
+        Only the band of rows the layer paints is touched, so the coverage comes back as
+        `(top, band)`: `band` covers rows `top` to `top + len(band)`. `soften` blurs the layer
+        by that many pixels (premultiplied, so edges keep their colour), which hides the
+        stair steps of Pillow's aliased polygons.
         """
+        box = layer.getbbox()
+        if box is None:
+            return 0, np.zeros((0, self.width), dtype=np.float32)
+        margin = int(np.ceil(3.0 * soften)) + 1
+        top, bottom = max(box[1] - margin, 0), min(box[3] + margin, self.height)
+        band = layer.crop((0, top, self.width, bottom)).convert("RGBa")
         if soften > 0.0:
-            layer = layer.convert("RGBa").filter(ImageFilter.GaussianBlur(soften))
-        else:
-            layer = layer.convert("RGBa")
-        premultiplied = np.asarray(layer, dtype=np.float32) / 255.0
+            band = band.filter(ImageFilter.GaussianBlur(soften))
+        premultiplied = np.asarray(band, dtype=np.float32) / 255.0
         coverage = premultiplied[..., 3]
-        self.pixels *= 1.0 - coverage[..., None]
-        self.pixels += premultiplied[..., :3]
-        return coverage
+        region = self.pixels[top:bottom]
+        region *= 1.0 - coverage[..., None]
+        region += premultiplied[..., :3]
+        return top, coverage
 
     def new_layer(self) -> Image.Image:
         """Return an empty, transparent RGBA layer of the canvas size."""

@@ -70,6 +70,12 @@ def fbm2d(
     stretch: float = 1.0,
 ) -> np.ndarray:
     """Fractal 2-D noise, roughly in [-1, 1]; `stretch` > 1 elongates features horizontally."""
+    finest = cell / 2 ** (octaves - 1)
+    reduction = int(finest / 3.0)
+    if reduction >= 2 and height >= 2 * reduction and width >= 2 * reduction:
+        # Smooth noise loses nothing when painted at a fraction of the size and upsampled.
+        small = fbm2d(rng, -(-height // reduction), -(-width // reduction), cell / reduction, octaves, gain, stretch)
+        return np.asarray(Image.fromarray(small).resize((width, height), Image.Resampling.BILINEAR))
     total = np.zeros((height, width), dtype=np.float32)
     amplitude, norm = 1.0, 0.0
     for _ in range(octaves):

@@ -153,9 +153,11 @@ def _draw_trees(canvas: Canvas, trees: list[_Tree], rng: np.random.Generator) ->
     snow = _rgba(in_light(canvas, np.array(_SNOW, dtype=np.float32))) if "snow" in canvas.scene.features else None
     for tree in trees:
         _draw_tree(draw, tree, sun_side, snow, rng)
-    coverage = canvas.composite(layer, soften=0.6 * max(canvas.layout.scale, 0.5))
-    leaves = fbm2d(rng, canvas.height, canvas.width, max(4.0 * canvas.layout.scale, 1.0), octaves=2)
-    canvas.pixels *= (1.0 + 0.14 * leaves * coverage)[..., None]
+    top, coverage = canvas.composite(layer, soften=0.6 * max(canvas.layout.scale, 0.5))
+    if not len(coverage):
+        return
+    leaves = fbm2d(rng, len(coverage), canvas.width, max(4.0 * canvas.layout.scale, 1.0), octaves=2)
+    canvas.pixels[top : top + len(coverage)] *= (1.0 + 0.14 * leaves * coverage)[..., None]
 
 
 def paint_tree_line(canvas: Canvas) -> None:
