@@ -2,8 +2,8 @@
 
 Frames are decoded and subsampled to a thumbnail about 32 pixels wide straight from the
 decoder's planes, so an 80 s 1024x768 clip costs about as much as decoding it. Motion is the mean absolute luma difference between
-consecutive thumbnails, in 0..1 of full scale; a cut is a frame whose difference
-stands far above both its neighbours and an absolute floor.
+consecutive thumbnails, in 0..1 of full scale. A cut is a frame whose difference is
+far above both its neighbours and above an absolute floor.
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ logger = logging.getLogger(__name__)
 
 ANALYSIS_WIDTH = 64
 MAX_VIDEO_SECONDS = 600.0
-# A difference of 8 % of full scale between consecutive frames is already hard motion
-# (a camera whip or a large object crossing); it maps to motion level 1.
+# A difference of 8 % of full scale between consecutive frames is already hard motion,
+# such as a camera whip or a large object crossing. It maps to motion level 1.
 FULL_MOTION = 0.08
 CUT_MIN_DIFFERENCE = 0.12
 CUT_NEIGHBOUR_RATIO = 3.0
@@ -75,7 +75,11 @@ class VideoAnalysis:
     @property
     def light(self) -> str:
         mean = float(self.brightness.mean()) if self.brightness.size else 0.0
-        return "dark" if mean < 0.3 else "bright" if mean > 0.65 else "medium"
+        if mean < 0.3:
+            return "dark"
+        if mean > 0.65:
+            return "bright"
+        return "medium"
 
     @property
     def tint(self) -> str:
@@ -177,8 +181,8 @@ def _yuv420_thumbnail(frame: Any, step: int) -> np.ndarray:
 def _decode_thumbnails(path: Path, info: MediaInfo, progress: Progress) -> tuple[np.ndarray, np.ndarray]:
     """Decode every frame as a small RGB thumbnail about `ANALYSIS_WIDTH` / 2 pixels wide.
 
-    yuv420p (what H.264 encoders write) is read from its planes directly; other pixel
-    formats go through libswscale, which costs about three times as much per frame.
+    yuv420p (what H.264 encoders write) is subsampled from its planes directly; other
+    pixel formats go through libswscale. Either way decoding dominates the cost.
     """
     import av
 
@@ -238,9 +242,10 @@ def _find_motion_peaks(level: np.ndarray, times: np.ndarray, fps: float, cuts: l
 def _video_duration(info: MediaInfo, decoded_frames: int, fps: float) -> float:
     """Return frames / fps for a constant-rate video, else the duration in the header.
 
-    MP4 stream durations are rounded to the track's time base (2.31201 s for 37 frames
-    at 16 fps in a 1/16384 time base), while a player shows exactly frames / fps; the
-    header wins only when the two differ by more than a frame (variable frame rate).
+    MP4 stream durations are rounded to the track's time base, for example 2.31201 s for
+    37 frames at 16 fps in a 1/16384 time base, while a player shows exactly frames / fps.
+    The header wins only when the two differ by more than a frame, as with a variable
+    frame rate.
     """
     counted = decoded_frames / fps
     if abs(counted - info.duration) <= 1.0 / fps:

@@ -1,8 +1,8 @@
 """The English text prompt of a soundtrack: style, scene sound elements and the video's mood.
 
-Text-to-audio models such as Stable Audio Open read English only, so a Chinese scene
-text reaches the model through the sound elements its words select; an English scene
-text is also quoted as it is.
+Text-to-audio models such as Stable Audio Open read English only. A Chinese scene text
+therefore reaches the model through the sound elements its words select, while an
+English scene text is also quoted as it is.
 """
 
 from __future__ import annotations

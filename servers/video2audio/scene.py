@@ -1,4 +1,4 @@
-"""What the scene is: the caller's description, or the prompt found in the video's provenance.
+"""The scene of a video: the caller's description, or the prompt found in the video's provenance.
 
 Every stage writes a manifest beside its output listing its `parents`. Following those
 links from the video back to the image it was animated from finds the original prompt,
@@ -79,7 +79,11 @@ def _matches(text: str, words: tuple[tuple[str, ...], tuple[str, ...]]) -> bool:
 def match_elements(text: str) -> tuple[tuple[str, ...], str | None]:
     """Return the sound elements and the mood (`calm`, `intense` or None) that `text` names."""
     elements = tuple(name for name, words in SOUND_ELEMENTS.items() if _matches(text, words))
-    mood = "intense" if _matches(text, INTENSE_WORDS) else "calm" if _matches(text, CALM_WORDS) else None
+    mood = None
+    if _matches(text, INTENSE_WORDS):
+        mood = "intense"
+    elif _matches(text, CALM_WORDS):
+        mood = "calm"
     return elements, mood
 
 

@@ -42,8 +42,8 @@ Listens to what a video shows and writes a fitting stereo soundtrack of exactly 
 video's length. Call video_to_audio with the video's path (for example the `path` that
 image_to_video returned). Without a description, the scene is taken from the prompt that
 made the video (read from the manifests beside it), so scene sounds such as water or birds
-match. The result names the audio file and reports the analysis and prompt it used; pass
-the video and the audio to the av_merge server to mux them."""
+match. The result names the audio file and reports the analysis and prompt it used.
+Pass the video and the audio to the av_merge server to mux them."""
 
 
 class VideoToAudioResult(ArtifactResult):

@@ -80,6 +80,8 @@ def _family_of(pipeline: Any) -> ModelFamily:
         window = pipeline.transformer.config.sample_size * pipeline.vae.hop_length / rate
         return ModelFamily("stable-audio", window, rate, "audio_end_in_s", 100, 7.0)
     if kind in ("AudioLDM2Pipeline", "AudioLDMPipeline"):
+        # NOTE: this branch follows the AudioLDM 2 call signature of diffusers 0.42 but has
+        # never run, because the tests build only a tiny Stable Audio pipeline.
         rate = int(pipeline.vocoder.config.sampling_rate)
         return ModelFamily("audioldm", AUDIOLDM_WINDOW_SECONDS, rate, "audio_length_in_s", 200, 3.5)
     raise EngineUnavailableError(

@@ -113,8 +113,8 @@ def pad(
     """Render a chord progression; returns (warm layer, bright layer) of upper harmonics.
 
     Chords overlap by a second with raised-cosine envelopes, so changes never click.
-    The pad is rendered at a quarter of `rate` and upsampled, a quarter of the cost;
-    that drops partials above about 0.11 x `rate` (4.9 kHz at 44.1 kHz), which pads
+    The pad is rendered at a quarter of `rate` and upsampled, for a quarter of the cost.
+    This drops partials above about 0.11 x `rate` (4.9 kHz at 44.1 kHz), which pads
     barely have.
     """
     decimation = PAD_DECIMATION if rate % PAD_DECIMATION == 0 else 1
@@ -163,8 +163,8 @@ def _render_pad(
         for semitone in chord:
             frequency = root_hz * 2 ** (semitone / 12) * (1 + rng.normal(0, 0.0015))
             warm_table, bright_table = _harmonic_tables(frequency, rate, harmonics)
-            # The phase is computed once in float64 (exact over minutes), then a
-            # one-period table holds the summed harmonics, far cheaper than one sine each.
+            # The phase is computed once in float64, which stays exact over minutes. A
+            # one-period table contains the summed harmonics, far cheaper than one sine each.
             position = np.mod(frequency * cycles + rng.random(), 1.0)
             table_index = (position * _TABLE_SIZE).astype(np.int32)
             warm[start:end] += warm_table[table_index] * envelope
@@ -190,7 +190,7 @@ def bells(frames: int, rate: int, rng: np.random.Generator, *, root_hz: float, e
 
 
 def water(frames: int, rate: int, rng: np.random.Generator) -> np.ndarray:
-    """A stream: band-passed noise with fast babbling modulation, plus droplets."""
+    """Render a stream: band-passed noise with fast babbling modulation, plus droplets."""
     bed = bandpass_noise(frames, rate, rng, (350.0, 2800.0))
     babble = 0.55 + 0.45 * _slow_noise(frames, rate, rng, 9.0)
     output = bed * babble
@@ -286,7 +286,7 @@ def thunder(frames: int, rate: int, rng: np.random.Generator) -> np.ndarray:
 
 
 def kicks(frames: int, rate: int, *, bpm: float) -> np.ndarray:
-    """A kick drum on every beat: a sine falling from 110 to 45 Hz in 0.18 s."""
+    """Render a kick drum on every beat: a sine falling from 110 to 45 Hz in 0.18 s."""
     output = np.zeros(frames, np.float32)
     length = int(0.18 * rate)
     time = np.arange(length) / rate
@@ -329,7 +329,7 @@ def arpeggio(
 
 
 def whoosh(rate: int, rng: np.random.Generator, seconds: float = 0.7) -> np.ndarray:
-    """A swish for a visible movement: band-passed noise that swells and fades."""
+    """Render a swish for a visible movement: band-passed noise that swells and fades."""
     length = int(seconds * rate)
     noise = bandpass_noise(length, rate, rng, (500.0, 4500.0))
     position = np.linspace(0, 1, length)
@@ -338,7 +338,7 @@ def whoosh(rate: int, rng: np.random.Generator, seconds: float = 0.7) -> np.ndar
 
 
 def impact(rate: int, rng: np.random.Generator, seconds: float = 0.8) -> np.ndarray:
-    """A low hit for a cut: a falling sine thump plus a short noise transient."""
+    """Render a low hit for a cut: a falling sine thump plus a short noise transient."""
     length = int(seconds * rate)
     time = np.arange(length) / rate
     frequency = 38 + 50 * np.exp(-time * 12)
