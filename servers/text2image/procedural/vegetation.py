@@ -82,39 +82,43 @@ def _tree_colours(
     return colour, highlight, trunk
 
 
-def _draw_tree(
-    draw: ImageDraw.ImageDraw, tree: _Tree, sun_side: float, snow: tuple[int, int, int, int] | None, rng: np.random.Generator
-) -> None:
+def _draw_conifer(draw: ImageDraw.ImageDraw, tree: _Tree, sun_side: float, snow: tuple[int, int, int, int] | None) -> None:
+    """Draw a fir: stacked tiers with drooping branch tips, lit on the sun's side."""
     x, base, height = tree.x, tree.base, tree.height
-    if tree.conifer:
-        width = height * 0.36
-        trunk = max(width * 0.1, 0.6)
-        draw.rectangle((x - trunk, base - height * 0.15, x + trunk, base), fill=_rgba(tree.trunk))
-        tiers = 4
-        for tier in range(tiers):
-            top = base - height + tier * height * 0.2
-            bottom = base - height * 0.1 - (tiers - 1 - tier) * height * 0.16
-            half = width * (0.45 + 0.55 * (tier + 1) / tiers) / 2.0
-            draw.polygon([(x, top), (x - half, bottom), (x + half, bottom)], fill=_rgba(tree.colour))
-            draw.polygon([(x, top), (x + sun_side * half, bottom), (x + sun_side * half * 0.2, bottom)], fill=_rgba(tree.highlight))
-            if snow is not None and tier == 0:
-                draw.polygon([(x, top), (x - half * 0.35, top + (bottom - top) * 0.35), (x + half * 0.35, top + (bottom - top) * 0.35)], fill=snow)
-        return
+    width = height * 0.36
+    trunk = max(width * 0.1, 0.6)
+    draw.rectangle((x - trunk, base - height * 0.15, x + trunk, base), fill=_rgba(tree.trunk))
+    tiers = 4
+    for tier in range(tiers):
+        top = base - height + tier * height * 0.2
+        bottom = base - height * 0.1 - (tiers - 1 - tier) * height * 0.16
+        half = width * (0.45 + 0.55 * (tier + 1) / tiers) / 2.0
+        notch = (bottom - top) * 0.12
+        edge = [(x - half + 2.0 * half * k / 6.0, bottom - (notch if k % 2 else 0.0)) for k in range(7)]
+        draw.polygon([(x, top), *edge], fill=_rgba(tree.colour))
+        lit_edge = [(x + sun_side * half * k / 3.0, bottom - (notch if k % 2 else 0.0)) for k in range(1, 4)]
+        draw.polygon([(x, top), *lit_edge], fill=_rgba(tree.highlight))
+        if snow is not None and tier == 0:
+            cap = top + (bottom - top) * 0.35
+            draw.polygon([(x, top), (x - half * 0.35, cap), (x + half * 0.35, cap)], fill=snow)
 
+
+def _draw_broadleaf(draw: ImageDraw.ImageDraw, tree: _Tree, sun_side: float, rng: np.random.Generator) -> None:
+    """Draw a leafy tree: a trunk under a crown of overlapping blobs, darker below and lit on the sun's side."""
+    x, base, height = tree.x, tree.base, tree.height
     width = height * 0.6
     trunk = max(width * 0.07, 0.6)
     draw.rectangle((x - trunk, base - height * 0.55, x + trunk, base), fill=_rgba(tree.trunk))
     centre_y = base - height * 0.62
-    for _ in range(5):
-        radius = width * float(rng.uniform(0.25, 0.38))
-        cx = x + width * float(rng.uniform(-0.22, 0.22))
-        cy = centre_y + height * float(rng.uniform(-0.15, 0.12))
-        draw.ellipse((cx - radius, cy - radius * 0.9, cx + radius, cy + radius * 0.9), fill=_rgba(tree.colour))
-    for _ in range(3):
-        radius = width * float(rng.uniform(0.1, 0.17))
-        cx = x + sun_side * width * float(rng.uniform(0.05, 0.25))
-        cy = centre_y - height * float(rng.uniform(0.0, 0.18))
-        draw.ellipse((cx - radius, cy - radius, cx + radius, cy + radius), fill=_rgba(tree.highlight))
+    shade = tree.colour * 0.72
+    layers = ((shade, 4, 0.06, 0.3), (tree.colour, 6, -0.04, 0.26), (tree.highlight, 4, -0.14, 0.16))
+    for colour, count, lift, size in layers:
+        lit_shift = sun_side * width * 0.08 if colour is tree.highlight else 0.0
+        for _ in range(count):
+            radius = width * size * float(rng.uniform(0.75, 1.2))
+            cx = x + lit_shift + width * float(rng.uniform(-0.24, 0.24))
+            cy = centre_y + height * (lift + float(rng.uniform(-0.1, 0.1)))
+            draw.ellipse((cx - radius, cy - radius * 0.9, cx + radius, cy + radius * 0.9), fill=_rgba(colour))
 
 
 def _row_of_trees(
@@ -152,7 +156,10 @@ def _draw_trees(canvas: Canvas, trees: list[_Tree], rng: np.random.Generator) ->
     sun_side = 1.0 if canvas.layout.sun_x > canvas.width / 2 else -1.0
     snow = _rgba(in_light(canvas, np.array(_SNOW, dtype=np.float32))) if "snow" in canvas.scene.features else None
     for tree in trees:
-        _draw_tree(draw, tree, sun_side, snow, rng)
+        if tree.conifer:
+            _draw_conifer(draw, tree, sun_side, snow)
+        else:
+            _draw_broadleaf(draw, tree, sun_side, rng)
     top, coverage = canvas.composite(layer, soften=0.6 * max(canvas.layout.scale, 0.5))
     if not len(coverage):
         return
