@@ -59,8 +59,8 @@ class Canvas:
         """Lay an RGBA Pillow layer over the canvas and return its coverage in [0, 1].
 
         Only the band of rows the layer paints is touched, so the coverage comes back as
-        `(top, band)`: `band` covers rows `top` to `top + len(band)`. `soften` blurs the layer
-        by that many pixels (premultiplied, so edges keep their colour), which hides the
+        `(top, band)`, where `band` covers rows `top` to `top + len(band)`. `soften` blurs the
+        layer by that many pixels (premultiplied, so edges keep their colour), which hides the
         stair steps of Pillow's aliased polygons.
         """
         box = layer.getbbox()

@@ -27,7 +27,7 @@ def smoothstep(edge0: float, edge1: float, x: np.ndarray | float) -> np.ndarray:
 
 
 def noise1d(rng: np.random.Generator, length: int, cell: float) -> np.ndarray:
-    """Smooth value noise in [-1, 1] over `length` samples, one random value every `cell` samples."""
+    """Return smooth value noise in [-1, 1] over `length` samples, one random value every `cell` samples."""
     cell = max(float(cell), 1.0)
     knots = rng.uniform(-1.0, 1.0, int(length / cell) + 3).astype(np.float32)
     position = np.arange(length, dtype=np.float32) / cell + rng.uniform(0.0, 1.0)
@@ -37,7 +37,7 @@ def noise1d(rng: np.random.Generator, length: int, cell: float) -> np.ndarray:
 
 
 def fbm1d(rng: np.random.Generator, length: int, cell: float, octaves: int = 5, gain: float = 0.5) -> np.ndarray:
-    """Fractal sum of `noise1d` octaves, roughly in [-1, 1]."""
+    """Return the fractal sum of `noise1d` octaves, roughly in [-1, 1]."""
     total = np.zeros(length, dtype=np.float32)
     amplitude, norm = 1.0, 0.0
     for _ in range(octaves):
@@ -51,7 +51,7 @@ def fbm1d(rng: np.random.Generator, length: int, cell: float, octaves: int = 5, 
 
 
 def noise2d(rng: np.random.Generator, height: int, width: int, cell_y: float, cell_x: float | None = None) -> np.ndarray:
-    """Smooth value noise in about [-1, 1]: a random grid upsampled bicubically by Pillow."""
+    """Return smooth value noise in about [-1, 1], a random grid upsampled bicubically by Pillow."""
     cell_x = cell_y if cell_x is None else cell_x
     cell_y, cell_x = max(float(cell_y), 1.0), max(float(cell_x), 1.0)
     grid = rng.uniform(-1.0, 1.0, (int(height / cell_y) + 4, int(width / cell_x) + 4)).astype(np.float32)
@@ -69,7 +69,7 @@ def fbm2d(
     gain: float = 0.5,
     stretch: float = 1.0,
 ) -> np.ndarray:
-    """Fractal 2-D noise, roughly in [-1, 1]; `stretch` > 1 elongates features horizontally."""
+    """Return fractal 2-D noise, roughly in [-1, 1]. A `stretch` above 1 elongates features horizontally."""
     finest = cell / 2 ** (octaves - 1)
     reduction = int(finest / 3.0)
     if reduction >= 2 and height >= 2 * reduction and width >= 2 * reduction:
