@@ -22,7 +22,7 @@ def build_tiny_svd(folder: Path) -> Path:
 
     torch.manual_seed(0)
     unet = UNetSpatioTemporalConditionModel(
-        block_out_channels=(32, 64),
+        block_out_channels=(32, 32),
         layers_per_block=1,
         sample_size=32,
         in_channels=8,
@@ -56,6 +56,7 @@ def build_tiny_svd(folder: Path) -> Path:
         in_channels=3,
         out_channels=3,
         down_block_types=["DownEncoderBlock2D"] * 4,
+        layers_per_block=1,
         latent_channels=4,
     )
     # The pipeline resizes its input to 224x224 for the image encoder, so the config must match.

@@ -112,7 +112,7 @@ class MotionEngine:
         chain_state = {
             "camera": {
                 **current.to_dict(),
-                "time": round(motion.end_time, 9),
+                "time": motion.end_time,
                 "base_path": start.base_path,
                 "base_sha256": pixel_sha256(start.base),
             }
