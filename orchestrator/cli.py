@@ -112,7 +112,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_connection_options(run)
     run.add_argument("--resume", metavar="RUN_ID", help="continue a failed or interrupted run without redoing finished steps")
     run.add_argument("--run-id", help="id of a new run (default: date, time and a random suffix)")
-    run.add_argument("--no-overlap", dest="overlap", action="store_false", default=None, help="score the soundtrack after all segments")
+    run.add_argument(
+        "--overlap",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="score soundtrack windows while later segments render (default: on with 4 or more CPU cores or a diffusers image2video engine)",
+    )
     run.add_argument("--json", action="store_true", help="print the result object as JSON instead of a summary")
     run.add_argument("--quiet", action="store_true", help="no progress display")
 

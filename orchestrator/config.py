@@ -7,7 +7,7 @@ engines and models, and set timeouts and retries:
 
     output_dir = "outputs"          # shared by every stage and the run folders
     device = "auto"                 # torch device for diffusers engines
-    overlap = true                  # make the soundtrack while later segments render
+    overlap = true                  # score the soundtrack while later segments render
 
     [stages.image2video]
     engine = "diffusers"
@@ -51,6 +51,9 @@ STAGES = ("text2image", "image2video", "video2audio", "av_merge")
 Transport = Literal["stdio", "streamable-http", "sse"]
 
 DEFAULT_TIMEOUT_SECONDS = 1800.0
+# Below this many cores the windows scored during rendering slow rendering down more than
+# they save (measured with bench/bench_orchestrator.py on a 2-core machine).
+MIN_CORES_FOR_OVERLAP = 4
 DEFAULT_RETRIES = 2
 MAX_RETRIES = 10
 
@@ -163,9 +166,12 @@ class OrchestratorConfig(BaseModel):
     device: str = Field(default="auto", description="Torch device of diffusers engines: " + ", ".join(DEVICES))
     dtype: str = Field(default="auto", description="Torch dtype of diffusers engines: " + ", ".join(DTYPES))
     log_level: str = Field(default="INFO", description="Log level of the stdio servers.")
-    overlap: bool = Field(
-        default=True,
-        description="Make the soundtrack of finished segments while later segments render (false: one call at the end).",
+    overlap: bool | None = Field(
+        default=None,
+        description="Score soundtrack windows while later segments render (true), or the whole soundtrack in one "
+        "call at the end (false). Unset: on when this machine has at least 4 CPU cores or the segments render "
+        "elsewhere (diffusers engine or a remote image2video server), because on fewer busy cores the extra "
+        "scoring competes with rendering.",
     )
     stages: dict[str, StageConfig] = Field(default_factory=dict, description="Per-stage settings, keyed by stage name.")
 
@@ -194,6 +200,15 @@ class OrchestratorConfig(BaseModel):
         if not isinstance(stages, Mapping):
             return stages  # type: ignore[return-value]
         return {normalize_stage(name): value for name, value in stages.items()}
+
+    @property
+    def overlap_enabled(self) -> bool:
+        """Return whether soundtrack windows are scored while segments render (see `overlap`)."""
+        if self.overlap is not None:
+            return self.overlap
+        image2video = self.stage("image2video")
+        renders_elsewhere = image2video.engine == "diffusers" or image2video.url is not None
+        return (os.cpu_count() or 1) >= MIN_CORES_FOR_OVERLAP or renders_elsewhere
 
     @property
     def runs_dir(self) -> Path:

@@ -109,7 +109,7 @@ def _open_manifest(
     seed = request.workflow_config.image_config.seed
     if seed is None:
         seed = secrets.randbelow(2**31)
-    use_overlap = connections.config.overlap if overlap is None else overlap
+    use_overlap = connections.config.overlap_enabled if overlap is None else overlap
     return RunManifest.create(Path(runs_dir), run_id or new_run_id(), request, seed=seed, overlap=use_overlap)
 
 

@@ -69,7 +69,7 @@ async def test_resume_after_killed_server_skips_finished_segments(tmp_path: Path
         with pytest.raises(StageUnavailableError) as caught:
             await run_workflow(
                 _request(), connections=connections, runs_dir=config.runs_dir, run_id="killed-run",
-                on_event=_killer("image2video", 2, killed),
+                on_event=_killer("image2video", 2, killed), overlap=False,
             )  # fmt: skip
     failed = _manifest(config.runs_dir, "killed-run")
 
@@ -103,7 +103,8 @@ async def test_restart_retries_step_after_killed_server(tmp_path: Path) -> None:
     killed: list[int] = []
     async with StageConnections(config) as connections:
         result = await run_workflow(
-            _request(), connections=connections, runs_dir=config.runs_dir, on_event=_killer("image2video", 2, killed)
+            _request(), connections=connections, runs_dir=config.runs_dir, on_event=_killer("image2video", 2, killed),
+            overlap=True,
         )
         restarts = connections.restarts["image2video"]
 

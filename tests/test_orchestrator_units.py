@@ -53,6 +53,13 @@ url = "http://127.0.0.1:8103/sse"
     assert config.stage("text2image").effective_transport == "stdio"
 
 
+def test_config_overlap_follows_where_segments_render(tmp_path: Path) -> None:
+    path = _write_config(tmp_path, "[stages.image2video]\nengine = 'diffusers'\n")
+
+    assert load_config(path).overlap is None
+    assert load_config(path).overlap_enabled is True
+
+
 def test_config_unknown_key_rejected(tmp_path: Path) -> None:
     path = _write_config(tmp_path, "[stages.image2video]\nengin = 'motion'\n")
 

@@ -51,7 +51,9 @@ def workflow_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[WorkflowResu
 
     async def run() -> WorkflowResult:
         async with StageConnections(config) as connections:
-            return await run_workflow(_request(), connections=connections, runs_dir=config.runs_dir, on_event=collect)
+            return await run_workflow(
+                _request(), connections=connections, runs_dir=config.runs_dir, on_event=collect, overlap=True
+            )
 
     return anyio.run(run), events, config
 
