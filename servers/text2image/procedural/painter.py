@@ -59,6 +59,10 @@ def plan_stages(scene: Scene) -> list[Stage]:
     if "flowers" in scene.features:
         stages.append(("flowers", vegetation.paint_flowers))
 
+    # Line-drawing styles trace the edges of soft beams as stray lines, so they get none.
+    clear_daylight = scene.time != "night" and "rain" not in scene.weather
+    if clear_daylight and scene.has("forest", "fog") and scene.style not in ("ink", "sketch", "cartoon"):
+        stages.append(("sunbeams", weather.paint_sunbeams))
     if "rainbow" in scene.sky:
         stages.append(("rainbow", weather.paint_rainbow))
     if "fog" in scene.weather:

@@ -6,9 +6,9 @@ import numpy as np
 from scipy.ndimage import gaussian_filter
 
 from servers.text2image.procedural.canvas import Canvas
-from servers.text2image.procedural.noise import fbm2d, smoothstep, streaks
+from servers.text2image.procedural.noise import fbm2d, noise1d, smoothstep, streaks
 
-__all__ = ["paint_rainbow", "paint_fog", "paint_rain", "paint_snowfall", "grade_light"]
+__all__ = ["paint_rainbow", "paint_sunbeams", "paint_fog", "paint_rain", "paint_snowfall", "grade_light"]
 
 _RAINBOW = np.array(
     [[0.9, 0.15, 0.15], [0.95, 0.55, 0.1], [0.95, 0.9, 0.2], [0.2, 0.8, 0.3], [0.2, 0.45, 0.95], [0.5, 0.25, 0.8]],
@@ -35,6 +35,22 @@ def paint_rainbow(canvas: Canvas) -> None:
     fade = smoothstep(layout.horizon, layout.horizon - 0.1 * canvas.height, canvas.rows())
     strength = inside * fade * 0.32
     canvas.blend(strength.astype(np.float32), colour)
+
+
+def paint_sunbeams(canvas: Canvas) -> None:
+    """Add faint shafts of light fanning out from the sun, as seen through trees or mist."""
+    layout, palette = canvas.layout, canvas.palette
+    rng = canvas.rng("sunbeams")
+    dx = canvas.columns() - layout.sun_x
+    dy = np.maximum(canvas.rows() - layout.sun_y, 1.0)
+    # Each beam is a direction from the sun, so beam strength is noise over the angle.
+    angle = np.arctan2(dx, dy)
+    beams = noise1d(rng, 2048, 40.0)
+    index = np.clip(((angle / np.pi + 1.0) * 1023.5).astype(np.int64), 0, 2047)
+    strength = smoothstep(-0.2, 0.9, beams[index])
+    distance = np.sqrt(dx * dx + dy * dy) / canvas.height
+    fade = np.exp(-distance / 0.8) * smoothstep(0.0, 0.15, distance) * (canvas.rows() > layout.sun_y)
+    canvas.pixels += (strength * fade * 0.09)[..., None] * palette.sun
 
 
 def paint_fog(canvas: Canvas) -> None:
