@@ -223,5 +223,7 @@ async def test_video_to_audio_reports_progress(settings: Settings, still_moving_
     async with Client(build_server(settings)) as client:
         result = await client.call_tool("video_to_audio", {"video_url": str(still_moving_clip)}, progress_callback=on_progress)
     _structured(result)
-    assert updates
-    assert updates[-1][0] == updates[-1][1]
+    values = [done for done, _ in updates]
+    assert len(updates) >= 3
+    assert values == sorted(values)
+    assert updates[-1] == (100.0, 100.0)

@@ -36,6 +36,10 @@ RESOURCE_PREFIX = "artifact://video2audio/"
 SAMPLE_RATES = (44100, 48000)
 MAX_DESCRIPTION_CHARS = 2000
 CHANNELS = 2
+PROGRESS_TOTAL = 100.0
+# Shares of the progress bar: analysis up to 30, the engine up to 95, writing the file the rest.
+ANALYSIS_END = 30.0
+ENGINE_END = 95.0
 
 INSTRUCTIONS = """\
 Listens to what a video shows and writes a fitting stereo soundtrack of exactly the
@@ -129,6 +133,26 @@ def _warnings(options: AudioOptions, scene: Scene, duration: float, video_durati
     return warnings
 
 
+class _StageProgress:
+    """Map one stage's own `(done, total)` onto a slice of a single 0..100 progress bar.
+
+    MCP progress values must only increase, but analysis counts frames and an engine
+    counts its own steps; each stage therefore reports into its own slice.
+    """
+
+    def __init__(self, progress: Progress, start: float, end: float) -> None:
+        self._progress = progress
+        self._start = start
+        self._end = end
+
+    def __call__(self, done: float, total: float | None = None, message: str | None = None) -> None:
+        share = min(done / total, 1.0) if total else 0.0
+        self._progress(self._start + share * (self._end - self._start), PROGRESS_TOTAL, message)
+
+    def check_cancelled(self) -> None:
+        self._progress.check_cancelled()
+
+
 def build_server(settings: Settings, *, engine: VideoToAudioEngine | None = None) -> MCPServer:
     """Create the video2audio server; `engine` overrides the one `settings` selects."""
     engine = engine or create_engine(settings)
@@ -176,16 +200,17 @@ def build_server(settings: Settings, *, engine: VideoToAudioEngine | None = None
 
         def work(progress: Progress) -> tuple[AudioRequest, AudioOutput, Path, float]:
             info = probe_video(video_path)
-            analysis = analyse_video(video_path, info, progress)
+            analysis = analyse_video(video_path, info, _StageProgress(progress, 0.0, ANALYSIS_END))  # type: ignore[arg-type]
             scene = describe_scene(options.description, video_path, settings.input_roots)
             request = AudioRequest(
                 analysis=analysis, scene=scene, style=options.style, include_sfx=options.include_sfx,
                 volume=options.volume, seed=options.seed, sample_rate=options.sample_rate,
             )  # fmt: skip
-            output = engine.generate(request, progress)
+            output = engine.generate(request, _StageProgress(progress, ANALYSIS_END, ENGINE_END))  # type: ignore[arg-type]
             progress.check_cancelled()
             with store.create(scene.text or video_path.stem, f".{options.output_format}") as (temporary_path, final_path):
                 duration = write_audio(temporary_path, output.samples, output.sample_rate, options.output_format)
+            progress(PROGRESS_TOTAL, PROGRESS_TOTAL, f"wrote {final_path.name}")
             return request, output, final_path, duration
 
         request, output, final_path, duration = await run_engine(work, send_progress=ctx.report_progress, name="video_to_audio")
