@@ -48,7 +48,7 @@ def paint_mountains(canvas: Canvas) -> None:
     """Paint three to five ranges from far to near, each hazier with distance and misty at its foot."""
     scene, palette, layout = canvas.scene, canvas.palette, canvas.layout
     rng = canvas.rng("mountains")
-    count = int(rng.integers(3, 6))
+    count = int(rng.integers(4, 6))
     rows = canvas.rows()
     side = _sun_side(canvas)
     snowy = "snow" in scene.features
@@ -60,7 +60,7 @@ def paint_mountains(canvas: Canvas) -> None:
 
     for index in range(count):
         depth = index / max(count - 1, 1)
-        tallest = layout.horizon * (0.62 - 0.3 * depth) * float(rng.uniform(0.85, 1.1))
+        tallest = layout.horizon * (0.52 - 0.26 * depth) * float(rng.uniform(0.85, 1.1))
         floor = layout.horizon - tallest * 0.12
         ridge = floor - tallest * (0.12 + 0.88 * _ridge(canvas, rng, depth))
         ridges.append(ridge)
@@ -86,7 +86,7 @@ def paint_mountains(canvas: Canvas) -> None:
         crest = np.exp(-np.maximum(below, 0.0) / (tallest * 0.35 + 1.0))
         light = np.clip(facet * 0.7 + 0.3 + np.clip(-slope, -1.0, 1.0)[None, :] * 0.35 * crest, 0.0, 1.3)
 
-        haze = min(0.82 * (1.0 - depth) + 0.08 + _haze_strength(canvas), 0.95)
+        haze = min(0.68 * (1.0 - depth) + 0.06 + _haze_strength(canvas), 0.95)
         base = palette.rock * (0.85 + 0.3 * (1.0 - depth))
         colour = base * (0.55 + 0.7 * light)[..., None]
         high_peak = tallest > 0.45 * layout.horizon and scene.time != "night" and rng.random() < 0.35
