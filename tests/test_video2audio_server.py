@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import anyio
 import numpy as np
 import pytest
 import soundfile
@@ -227,3 +228,18 @@ async def test_video_to_audio_reports_progress(settings: Settings, still_moving_
     assert len(updates) >= 3
     assert values == sorted(values)
     assert updates[-1] == (100.0, 100.0)
+
+
+@pytest.mark.anyio
+async def test_video_to_audio_cancel_leaves_nothing(settings: Settings, output_dir: Path) -> None:
+    from mcp import MCPError
+
+    clip = write_clip(output_dir / "long.mp4", moving(), fps=30, frames=1800)
+    async with Client(build_server(settings)) as client:
+        with pytest.raises(MCPError):
+            await client.call_tool("video_to_audio", {"video_url": str(clip), "seed": 1}, read_timeout_seconds=0.3)
+        await anyio.sleep(3.0)
+        retry = await client.call_tool("video_to_audio", {"video_url": str(clip), "seed": 1, "audio_style": "calm"})
+    assert not retry.is_error
+    written = sorted(path.name for path in (output_dir / "audio").iterdir())
+    assert written == [Path(retry.structured_content["path"]).name, Path(retry.structured_content["path"]).name + ".json"]
