@@ -4,7 +4,8 @@
 
 Prints, side by side in one run:
 - the engine's time for one segment (render every frame and stream it to the encoder)
-  against piping the same frames, rendered beforehand, to the same encoder alone;
+  against piping the same frames, rendered beforehand, to the same encoder alone, as wall
+  time and as CPU time of this process plus ffmpeg (less sensitive to a busy machine);
 - the peak resident memory of a child process that renders a 4 s and a 20 s segment,
   which stays flat because frames are streamed, never collected;
 - the temporal sharpness ripple, a check that sub-pixel resampling does not shimmer.
@@ -65,21 +66,30 @@ def make_request(path: Path, fps: float, frame_count: int) -> VideoRequest:
     )
 
 
-def time_engine(path: Path, output: Path, fps: float, frame_count: int) -> float:
+def cpu_seconds() -> float:
+    """CPU time of this process and its finished children (ffmpeg), user plus system."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def time_engine(path: Path, output: Path, fps: float, frame_count: int) -> tuple[float, float]:
+    """Return wall and CPU seconds of rendering and encoding one segment."""
     request = make_request(path, fps, frame_count)
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), cpu_seconds()
     with VideoEncoder(output, width=request.width, height=request.height, fps=fps) as encoder:
         MotionEngine().render(request, encoder.write, Progress.noop())
-    return time.perf_counter() - started
+    return time.perf_counter() - started, cpu_seconds() - cpu_started
 
 
-def time_encode_only(frames: list[np.ndarray], output: Path, fps: float) -> float:
+def time_encode_only(frames: list[np.ndarray], output: Path, fps: float) -> tuple[float, float]:
+    """Return wall and CPU seconds of piping ready frames to the same encoder."""
     height, width, _ = frames[0].shape
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), cpu_seconds()
     with VideoEncoder(output, width=width, height=height, fps=fps) as encoder:
         for frame in frames:
             encoder.write(frame)
-    return time.perf_counter() - started
+    return time.perf_counter() - started, cpu_seconds() - cpu_started
 
 
 def sharpness_ripple(frames: list[np.ndarray]) -> float:
@@ -147,11 +157,14 @@ def main() -> None:
         next_frame = MotionEngine().render(make_request(image_path, args.fps, frame_count), frames.append, Progress.noop()).next_frame
         render_only = time.perf_counter() - render_started
 
-        engine_times, encode_times = [], []
+        engine_runs, encode_runs = [], []
         for _ in range(args.repeats):
-            encode_times.append(time_encode_only(frames, folder_path / "encode.mp4", args.fps))
-            engine_times.append(time_engine(image_path, folder_path / "engine.mp4", args.fps, frame_count))
-        engine, encode = statistics.median(engine_times), statistics.median(encode_times)
+            encode_runs.append(time_encode_only(frames, folder_path / "encode.mp4", args.fps))
+            engine_runs.append(time_engine(image_path, folder_path / "engine.mp4", args.fps, frame_count))
+        engine = statistics.median(wall for wall, _ in engine_runs)
+        encode = statistics.median(wall for wall, _ in encode_runs)
+        engine_cpu = statistics.median(cpu for _, cpu in engine_runs)
+        encode_cpu = statistics.median(cpu for _, cpu in encode_runs)
 
         results = {
             "segment": f"{args.width}x{args.height}, {frame_count} frames at {args.fps:g} fps",
@@ -159,6 +172,9 @@ def main() -> None:
             "encode_only_seconds": round(encode, 3),
             "engine_seconds": round(engine, 3),
             "engine_over_encode": round(engine / encode, 3),
+            "encode_only_cpu_seconds": round(encode_cpu, 3),
+            "engine_cpu_seconds": round(engine_cpu, 3),
+            "engine_over_encode_cpu": round(engine_cpu / encode_cpu, 3),
             "sharpness_ripple_percent": round(sharpness_ripple(frames), 3),
             "next_frame_shape": list(next_frame.shape),
         }
