@@ -34,7 +34,7 @@ def bad_segment_cases(clips: Clips) -> list[tuple[str, str, str]]:
         ("not_video", str(clips.not_video), "video_segments[1] 'notes.mp4' cannot be read as media"),
         ("empty", str(clips.empty), "is an empty file (0 bytes)"),
         ("truncated_moov", str(clips.truncated_moov), "moov atom not found"),
-        ("truncated_data", str(clips.truncated_data), "video_segments[1] 'truncated-data.mp4' is truncated"),
+        ("truncated_data", str(clips.truncated_data), "video_segments[1] 'truncated-data.mp4' is truncated: its boxes declare"),
         ("audio_only", str(clips.short_audio), "video_segments[1] 'short.wav' has no video stream"),
         ("outside_roots", "/etc/hostname", "is outside the allowed folders"),
     ]

@@ -218,3 +218,18 @@ async def test_merge_manifest_lists_parents(server, clips: Clips) -> None:
 
     assert manifest["parents"] == [str(clips.light), str(clips.dark), str(clips.short_audio)]
     assert manifest["method"] == "stream_copy"
+
+
+@pytest.mark.parametrize("allow_stream_copy", [True, False])
+async def test_merge_chinese_and_quoted_names(server, clips: Clips, allow_stream_copy: bool) -> None:
+    import shutil
+
+    renamed = clips.folder / "溪水 it's-01.mp4"
+    if not renamed.exists():
+        shutil.copyfile(clips.light, renamed)
+    merged = await merge(
+        server, video_segments=[str(renamed), renamed.as_uri()], allow_stream_copy=allow_stream_copy, quality="low"
+    )
+
+    assert merged["frame_count"] == 60
+    assert "溪水" in Path(merged["path"]).name

@@ -9,7 +9,6 @@ caller uses the fast path only when all segments share one signature.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,7 +34,6 @@ class CopySignature:
 
 def copy_signature(info: MediaInfo) -> CopySignature:
     """Return the stream-copy signature of a probed video file."""
-    profile, extradata = _codec_setup(Path(info.path))
     return CopySignature(
         codec=info.video_codec,
         width=info.width,
@@ -43,17 +41,9 @@ def copy_signature(info: MediaInfo) -> CopySignature:
         pix_fmt=info.pix_fmt,
         fps=info.fps,
         time_base=info.time_base,
-        profile=profile,
-        extradata_sha1=hashlib.sha1(extradata).hexdigest() if extradata else None,
+        profile=info.video_profile,
+        extradata_sha1=info.video_extradata_sha1,
     )
-
-
-def _codec_setup(path: Path) -> tuple[str | None, bytes | None]:
-    import av
-
-    with av.open(str(path)) as container:
-        context = container.streams.video[0].codec_context
-        return context.profile, context.extradata
 
 
 def stream_copy_blocker(

@@ -43,24 +43,36 @@ def inspect_media(path: Path, *, what: str) -> MediaInfo:
 
 
 def inspect_video(path: Path, *, what: str) -> MediaInfo:
-    """Probe `path` and check that it holds a complete, non-empty video stream."""
+    """Probe `path` and check that it contains a complete, non-empty video stream."""
     info = inspect_media(path, what=what)
     if not info.has_video:
         raise MediaDecodeError(f"{what} {path.name!r} has no video stream: pass a video file (mp4, webm, mov, gif)")
     if not info.frame_count or info.duration <= 0:
         raise MediaDecodeError(f"{what} {path.name!r} contains no video frames: re-create it")
+    if not info.fps or not info.width or not info.height:
+        raise MediaDecodeError(f"{what} {path.name!r} stores no frame rate or frame size: re-encode it with a fixed frame rate")
 
+    if _is_iso_media(info):
+        missing = _missing_box_bytes(path)
+        if missing:
+            raise MediaDecodeError(
+                f"{what} {path.name!r} is truncated: its boxes declare {missing} bytes more than the file has; re-create it"
+            )
+        return info
+
+    # NOTE: probe() counts WebM and GIF frames from the packets themselves, so for those
+    # formats this finds only a cut inside a packet; a WebM cut between clusters passes as a shorter clip.
     stored = _count_stored_packets(path, what=what)
     if stored < info.frame_count:
         raise MediaDecodeError(
             f"{what} {path.name!r} is truncated: its header lists {info.frame_count} frames but the file "
-            f"holds only {stored}; re-create it"
+            f"contains only {stored}; re-create it"
         )
     return info
 
 
 def inspect_audio(path: Path, *, what: str) -> MediaInfo:
-    """Probe `path` and check that it holds an audio stream of positive length."""
+    """Probe `path` and check that it contains an audio stream of positive length."""
     info = inspect_media(path, what=what)
     if not info.has_audio:
         raise MediaDecodeError(f"{what} {path.name!r} has no audio stream: pass an audio file (wav, mp3, m4a, ogg, ...) or a video with sound")
@@ -72,6 +84,33 @@ def inspect_audio(path: Path, *, what: str) -> MediaInfo:
 def audio_length(info: MediaInfo) -> float:
     """Return the audio stream's length in seconds, falling back to the container duration."""
     return info.audio_duration if info.audio_duration else info.duration
+
+
+def _is_iso_media(info: MediaInfo) -> bool:
+    return info.format_name.startswith("mov,mp4")
+
+
+def _missing_box_bytes(path: Path) -> int:
+    """Return how many bytes the top-level ISO BMFF boxes (mp4, mov) declare beyond the end of the file.
+
+    Reading only the 8- or 16-byte box headers takes microseconds, where walking the
+    packet index costs milliseconds per file.
+    """
+    size = path.stat().st_size
+    offset = 0
+    with path.open("rb") as file:
+        while offset + 8 <= size:
+            file.seek(offset)
+            header = file.read(16)
+            box_size = int.from_bytes(header[:4], "big")
+            if box_size == 1 and len(header) >= 16:
+                box_size = int.from_bytes(header[8:16], "big")
+            elif box_size == 0:
+                return 0  # The last box runs to the end of the file.
+            if box_size < 8:
+                return 0  # Not a box header; leave the verdict to the decoder.
+            offset += box_size
+    return max(0, offset - size)
 
 
 def _count_stored_packets(path: Path, *, what: str) -> int:

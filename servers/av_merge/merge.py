@@ -3,10 +3,11 @@
 Stream copy is one ffmpeg process that reads the segments one after another through the
 concat demuxer and muxes the fitted soundtrack beside them.
 
-Re-encoding streams: one small ffmpeg per segment, run one after another, normalises the
-segment (`normalise.py`), applies its side of the transitions (`transitions.py`; a
-crossfade also reads the head of the next segment) and writes raw frames into the stdin
-of a single encoder, which fits the soundtrack (`mux.py`) and encodes (`export.py`). At
+Re-encoding streams the segments. One small ffmpeg per segment, run one after another,
+normalises the segment (`normalise.py`) and applies its side of the transitions
+(`transitions.py`). For a crossfade it also reads the head of the next segment. It writes
+raw frames into the stdin of a single encoder, which fits the soundtrack (`mux.py`) and
+encodes (`export.py`). At
 most two segments are open at any time, so memory does not grow with their number, as it
 does with one filter graph over all inputs (measured about 25 MiB more per 1024x768
 segment with ffmpeg 9.0).
@@ -17,7 +18,7 @@ from __future__ import annotations
 import logging
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -121,7 +122,7 @@ def plan_merge(
         return plan
 
     fit = AudioFit(audio_seconds=audio_length(audio_info), video_seconds=plan.duration, fade_seconds=audio_fade_seconds)
-    return MergePlan(**{**plan.__dict__, "audio": audio, "audio_fit": fit})
+    return replace(plan, audio=audio, audio_fit=fit)
 
 
 def _re_encode_reason(

@@ -3,7 +3,7 @@
 ffmpeg writes `key=value` progress blocks to stdout (`-progress pipe:1`) every
 `-stats_period` seconds. Each `out_time_us` value becomes a progress report in seconds
 of output written. The cancellation check runs at every block, so a cancelled request
-kills ffmpeg within about a quarter of a second; the caller's artifact store then removes
+kills ffmpeg within about a quarter of a second. The caller's artifact store then removes
 the partial file.
 """
 

@@ -281,8 +281,8 @@ def _mux_format(video: Path, info: MediaInfo) -> str:
         )
     if info.video_codec not in STREAM_COPY_CODECS[output_format]:
         raise InvalidInputError(
-            f"video_url {video.name!r} holds {info.video_codec} video, which {output_format} players do not all "
-            "play: re-encode it with merge_videos (allow_stream_copy=false) first"
+            f"video_url {video.name!r} contains {info.video_codec} video, which not every {output_format} player "
+            "supports: re-encode it with merge_videos (allow_stream_copy=false) first"
         )
     return output_format
 

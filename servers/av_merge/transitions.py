@@ -7,9 +7,9 @@
   and the next one fades in from black over the second half. Nothing overlaps, so the
   length stays the sum of the segments.
 
-Transition lengths are whole frames of the output rate; a requested duration that is not
-a whole number of frames is rounded to the nearest frame and the result reports the value
-used.
+Transition lengths are whole frames of the output rate. A requested duration that is not
+a whole number of frames is rounded to the nearest frame, and the result reports the
+value used.
 """
 
 from __future__ import annotations
@@ -121,7 +121,7 @@ def _check_segments_long_enough(timeline: Timeline, segment_names: Sequence[str]
 def segment_piece_filter(timeline: Timeline, index: int, canvas: Canvas, output: str) -> str:
     """Return the filter graph that renders segment `index`'s part of the joined video.
 
-    The part holds the segment's frames from the end of the previous crossfade up to and
+    The part contains the segment's frames from the end of the previous crossfade up to and
     including the crossfade into the next segment, so the parts of all segments laid end
     to end give the joined video. Input 0 is segment `index`; with a crossfade after it,
     input 1 is the next segment, of which only the first transition's frames are decoded.

@@ -8,6 +8,7 @@ milliseconds without spawning a process.
 from __future__ import annotations
 
 import functools
+import hashlib
 import logging
 import subprocess
 from dataclasses import asdict, dataclass
@@ -68,6 +69,9 @@ class MediaInfo:
     channels: int | None = None
     audio_duration: float | None = None
     size_bytes: int = 0
+    video_profile: str | None = None
+    # SHA-1 of the video decoder setup (H.264 SPS/PPS and the like): equal values are one condition for stream-copy joins.
+    video_extradata_sha1: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -77,6 +81,10 @@ def _stream_duration(stream: Any) -> float | None:
     if stream.duration is None or stream.time_base is None:
         return None
     return float(stream.duration * stream.time_base)
+
+
+def _sha1_or_none(data: bytes | None) -> str | None:
+    return hashlib.sha1(data).hexdigest() if data else None
 
 
 def _count_video_frames(path: Path) -> int:
@@ -132,6 +140,8 @@ def probe(path: Path | str) -> MediaInfo:
                 video_codec=video.codec_context.name,
                 pix_fmt=video.codec_context.pix_fmt,
                 time_base=str(video.time_base) if video.time_base else None,
+                video_profile=video.codec_context.profile,
+                video_extradata_sha1=_sha1_or_none(video.codec_context.extradata),
             )
         if audio is not None:
             fields.update(
