@@ -128,6 +128,15 @@ async def test_image_to_video_same_seed_same_frames(server, image_path):
     assert np.array_equal(first_next, second_next)
 
 
+async def test_image_to_video_motion_warns_unused_prompt(server, image_path):
+    result = await call(server, image_url=str(image_path), fps=8, duration=0.5, prompt="宁静的森林中流淌的溪水", num_inference_steps=4)
+
+    warnings = result.structured_content["warnings"]
+    assert any("does not read text" in warning for warning in warnings)
+    assert any("num_inference_steps" in warning for warning in warnings)
+    assert "宁静的森林中流淌的溪水" in Path(result.structured_content["path"]).name
+
+
 async def test_image_to_video_motion_scale_zero_is_still(server, image_path):
     result = await call(server, image_url=str(image_path), fps=8, duration=1.0, motion_scale=0, seed=2)
 

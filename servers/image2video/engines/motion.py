@@ -117,8 +117,13 @@ class MotionEngine:
                 "base_sha256": pixel_sha256(start.base),
             }
         }
+        warnings = list(start.warnings)
+        if request.prompt:
+            warnings.append("the motion engine does not read text: the prompt only named the output files")
+        if request.num_inference_steps is not None:
+            warnings.append("num_inference_steps applies to the diffusers engine only and was ignored")
         details = {"camera_start_time": start.start_time, "camera_end_time": motion.end_time}
-        return VideoOutput(next_frame=next_frame, chain_state=chain_state, warnings=start.warnings, details=details)
+        return VideoOutput(next_frame=next_frame, chain_state=chain_state, warnings=warnings, details=details)
 
     @staticmethod
     def _write_next(pending: deque[Future[np.ndarray]], write_frame: FrameWriter, progress: Progress, index: int, total: int) -> None:
