@@ -292,6 +292,7 @@ def build_server(settings: Settings, *, engine: ImageToVideoEngine | None = None
             "num_inference_steps": request.num_inference_steps,
         }
         chain = {"chain_id": chain_id, "segment_index": segment_index, "chain_start_seconds": chain_start}
+
         def manifest(parents: list[str], extra: dict[str, Any]) -> dict[str, Any]:
             return build_manifest(
                 tool=TOOL_NAME,
