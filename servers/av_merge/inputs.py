@@ -1,8 +1,9 @@
 """Resolve and inspect input files, turning every way a file can be unusable into a clear error.
 
-Probing reads headers only, which a file cut short while being written can still pass
-(an mp4 with its index at the front). `inspect_video` therefore also walks the packet
-index without decoding and compares it with the frame count in the header.
+Probing reads headers only, which a file cut short while being written can still pass (an
+mp4 with its index at the front). `inspect_video` therefore also checks that the file is
+complete: for mp4 and mov it reads the top-level box headers, and for other formats it
+counts the stored packets and compares them with the header.
 """
 
 from __future__ import annotations

@@ -26,7 +26,7 @@ MUX_AUDIO_QUALITY = "high"
 
 @dataclass(frozen=True)
 class AudioFit:
-    """How a soundtrack is changed to match the video: padded, trimmed with a fade, or kept."""
+    """Lengths of a soundtrack and its video, which decide whether the track is padded, trimmed with a fade, or kept."""
 
     audio_seconds: float
     video_seconds: float
