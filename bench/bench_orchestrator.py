@@ -14,7 +14,8 @@ Runs, side by side on the same prompt, seed and sizes:
 
 MCP overhead = (MCP time - direct time) / MCP time, cold against cold and warm against
 warm, in wall time and in CPU time of all processes involved (CPU time stays meaningful
-on a machine busy with other work). The overlap gain compares 3 and 4 in wall time.
+on a machine busy with other work). The overlap gain compares 3 and 4 in wall time. The
+start-up of the four servers is also timed one after another against all at once.
 Prints one table; nothing is asserted.
 """
 
@@ -55,6 +56,11 @@ def cpu_seconds() -> float:
             continue
         total += times.user + times.system + times.children_user + times.children_system
     return total
+
+
+def _own_cpu_seconds() -> float:
+    times = psutil.Process().cpu_times()
+    return times.user + times.system
 
 
 def direct_run(output_dir: Path, iterations: int, width: int, height: int, fps: int, duration: float) -> tuple[float, float]:
@@ -167,10 +173,30 @@ async def mcp_runs(output_dir: Path, request: WorkflowRequest) -> tuple[dict[str
             connections.calls.clear()
             started = time.perf_counter()
             cpu_started = cpu_seconds()
+            own_started = _own_cpu_seconds()
             await run_workflow(request, connections=connections, runs_dir=config.runs_dir, overlap=overlap)
             timings[name] = (time.perf_counter() - started, cpu_seconds() - cpu_started)
-            outside[name] = sum(client - server for _, client, server in connections.calls)
+            outside[f"own_{name}"] = _own_cpu_seconds() - own_started
+            outside[f"calls_{name}"] = sum(client - server for _, client, server in connections.calls)
     return timings, outside
+
+
+async def startup_runs(output_dir: Path) -> dict[str, float]:
+    """Time starting the four stdio servers one after another and all at once."""
+    from orchestrator.config import STAGES
+
+    config = OrchestratorConfig(output_dir=output_dir)
+    timings: dict[str, float] = {}
+    async with StageConnections(config) as connections:
+        started = time.perf_counter()
+        for stage in STAGES:
+            await connections.start(stage)
+        timings["start_sequential"] = time.perf_counter() - started
+    async with StageConnections(config) as connections:
+        started = time.perf_counter()
+        await connections.start(*STAGES)
+        timings["start_concurrent"] = time.perf_counter() - started
+    return timings
 
 
 def main() -> int:
@@ -195,6 +221,8 @@ def main() -> int:
                 "direct_cold": direct_run(root / "direct-cold", *shape),
                 "direct_warm": direct_run(root / "direct-warm", *shape),
             }
+            for name, seconds in anyio.run(startup_runs, root / "startup").items():
+                outside[name] = min(outside.get(name, float("inf")), seconds)
             mcp_timings, mcp_outside = anyio.run(mcp_runs, root / "mcp", request)
             timings.update(mcp_timings)
             for name, (wall_seconds, cpu_seconds_used) in timings.items():
@@ -217,10 +245,18 @@ def main() -> int:
             row += f"{baseline:>13}{wall_overhead:14.1f}%{cpu_overhead:13.1f}%"
         print(row)
     print(f"overlap gain in wall time (warm, sequential / overlapped): {wall['mcp_warm'] / wall['mcp_overlap']:.2f}x")
-    for name in ("mcp_cold", "mcp_warm"):
+    sequential, concurrent = outside["start_sequential"], outside["start_concurrent"]
+    print(
+        f"server start-up: {sequential:.2f} s one after another, {concurrent:.2f} s all at once "
+        f"({sequential / concurrent:.2f}x; a run starts the later stages while the keyframe renders)"
+    )
+    for name in ("mcp_cold", "mcp_warm", "mcp_overlap"):
+        calls = outside[f"calls_{name}"]
+        own = outside[f"own_{name}"]
         print(
-            f"{name}: {outside[name]:.2f} s of tool-call time outside the tool bodies "
-            f"(transport, protocol, validation, result building) = {outside[name] / wall[name] * 100:.1f}% of its wall time"
+            f"{name}: {calls:.2f} s of tool-call time outside the tool bodies (transport, protocol, validation, "
+            f"result building) = {calls / wall[name] * 100:.1f}% of its wall time; the orchestrator process used "
+            f"{own:.2f} CPU s = {own / cpu[name] * 100:.1f}% of the run's CPU time"
         )
     return 0
 

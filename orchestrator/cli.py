@@ -27,28 +27,16 @@ from orchestrator.config import STAGES, ConfigError, OrchestratorConfig, load_co
 from orchestrator.connections import StageConnections, StageError
 from orchestrator.display import make_display
 from orchestrator.manifest import RunNotFoundError
-from orchestrator.models import AUDIO_STYLES, WorkflowRequest, WorkflowResult
+from orchestrator.models import AUDIO_STYLES, WorkflowRequest, WorkflowResult, describe_validation_error
 from orchestrator.workflow import run_workflow
 
-__all__ = ["build_parser", "main", "describe_validation_error", "request_from_args", "config_from_args"]
+__all__ = ["build_parser", "main", "request_from_args", "config_from_args"]
 
 logger = logging.getLogger(__name__)
 
 EXIT_FAILED = 1
 EXIT_INVALID = 2
 EXIT_INTERRUPTED = 130
-
-
-def describe_validation_error(error: ValidationError) -> str:
-    """Turn a pydantic error into one line per field: where, what is wrong, the value given."""
-    lines = []
-    for item in error.errors():
-        location = ".".join(str(part) for part in item["loc"]) or "request"
-        message = item["msg"].removeprefix("Value error, ")
-        given = item.get("input")
-        shown = "" if isinstance(given, dict) else f" (got {given!r})"
-        lines.append(f"{location}: {message}{shown}")
-    return "; ".join(lines)
 
 
 def _add_connection_options(parser: argparse.ArgumentParser) -> None:

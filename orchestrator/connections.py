@@ -195,11 +195,24 @@ class StageConnections:
         return None
 
     async def start(self, *stages: str) -> None:
-        """Start and connect the given stages (all four when none is named) concurrently."""
+        """Start and connect the given stages (all four when none is named) concurrently.
+
+        Raises the first `StageUnavailableError` after every other stage has been tried.
+        """
         names = [normalize_stage(stage) for stage in stages] or list(STAGES)
+        failures: list[StageError] = []
+
+        async def connect(name: str) -> None:
+            try:
+                await self._connected_link(name)
+            except StageError as error:
+                failures.append(error)
+
         async with anyio.create_task_group() as group:
             for name in names:
-                group.start_soon(self._connected_link, name)
+                group.start_soon(connect, name)
+        if failures:
+            raise failures[0]
 
     async def list_tools(self, stage: str) -> list[Tool]:
         """Return the tools stage `stage` offers, with their input schemas."""

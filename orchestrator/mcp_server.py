@@ -24,7 +24,14 @@ from pydantic import Field, ValidationError
 from orchestrator.config import ConfigError, OrchestratorConfig
 from orchestrator.connections import StageConnections, StageError
 from orchestrator.manifest import RunNotFoundError
-from orchestrator.models import MAX_ITERATIONS, WorkflowConfig, WorkflowEvent, WorkflowRequest, WorkflowResult
+from orchestrator.models import (
+    MAX_ITERATIONS,
+    WorkflowConfig,
+    WorkflowEvent,
+    WorkflowRequest,
+    WorkflowResult,
+    describe_validation_error,
+)
 from orchestrator.workflow import run_workflow
 from servers.shared import package_version
 
@@ -104,8 +111,6 @@ def build_workflow_server(config: OrchestratorConfig) -> MCPServer:
                     workflow_config=workflow_config or WorkflowConfig(),
                 )
             except ValidationError as error:
-                from orchestrator.cli import describe_validation_error
-
                 raise ToolError(f"invalid workflow: {describe_validation_error(error)}") from error
         elif run_id is None:
             raise ToolError("prompt is missing: describe the video, or pass the run_id of a run to resume")

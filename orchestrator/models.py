@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from servers.shared.validation import MAX_SEED, MAX_SIZE, MIN_SIZE, SIZE_MULTIPLE
 
@@ -33,11 +33,24 @@ __all__ = [
     "WorkflowRequest",
     "WorkflowResult",
     "WorkflowSummary",
+    "describe_validation_error",
 ]
 
 AUDIO_STYLES = ("cinematic", "nature", "ambient", "electronic", "calm")
 MAX_ITERATIONS = 20
 MAX_PROMPT_CHARS = 4000
+
+
+def describe_validation_error(error: ValidationError) -> str:
+    """Turn a pydantic error into one clause per field: where, what is wrong, the value given."""
+    clauses = []
+    for item in error.errors():
+        location = ".".join(str(part) for part in item["loc"]) or "request"
+        message = item["msg"].removeprefix("Value error, ")
+        value = item.get("input")
+        shown_value = "" if isinstance(value, dict) else f" (got {value!r})"
+        clauses.append(f"{location}: {message}{shown_value}")
+    return "; ".join(clauses)
 
 
 class _Strict(BaseModel):

@@ -159,7 +159,9 @@ class _Run:
             async with anyio.create_task_group() as group:
                 group.start_soon(self._warm_up)
                 image = await self._keyframe()
-                reference = await anyio.to_thread.run_sync(colour_statistics, Path(image["path"]))
+                reference = None
+                if self.request.auto_enhance:
+                    reference = await anyio.to_thread.run_sync(colour_statistics, Path(image["path"]))
                 await self._segments(image, reference, group)
             # Leaving the group waits for the soundtrack windows still being scored.
         except BaseExceptionGroup as errors:
@@ -226,7 +228,7 @@ class _Run:
 
     # -- segments ----------------------------------------------------------------------
 
-    async def _segments(self, image: dict[str, Any], reference: ColourStatistics, group: anyio.abc.TaskGroup) -> None:
+    async def _segments(self, image: dict[str, Any], reference: ColourStatistics | None, group: anyio.abc.TaskGroup) -> None:
         start_frame = image["path"]
         for index in range(1, self.iterations + 1):
             segment = await self._segment(index, start_frame, reference)
@@ -235,7 +237,7 @@ class _Run:
             if self.overlap:
                 group.start_soon(self._score_window, index)
 
-    async def _segment(self, index: int, start_frame: str, reference: ColourStatistics) -> dict[str, Any]:
+    async def _segment(self, index: int, start_frame: str, reference: ColourStatistics | None) -> dict[str, Any]:
         key = segment_key(index)
         label = f"segment {index}/{self.iterations}"
         recorded = None if self.redone_from is not None else self.manifest.step(key, files=("path", "next_frame_path"))
@@ -254,7 +256,7 @@ class _Run:
             self.manifest.forget([*later, "soundtrack", "merged", "final"])
 
         colour_match = None
-        if self.request.auto_enhance and index > 1:
+        if reference is not None and index > 1:
             colour_match = await self._match_colour(index, start_frame, reference)
             start_frame = colour_match["output_path"]
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from orchestrator.cli import describe_validation_error, main
-from orchestrator.models import WorkflowRequest
+from orchestrator.cli import main
+from orchestrator.models import WorkflowRequest, describe_validation_error
 
 
 def _error_text(body: dict) -> str:
