@@ -129,10 +129,8 @@ def build_workflow_server(config: OrchestratorConfig) -> MCPServer:
             raise ToolError(str(error)) from error
 
         summary = result.workflow_summary
-        text = (
-            f"Made a {summary.total_duration_seconds:.1f} s video with sound from {summary.segments_count} segments: "
-            f"{result.video_path} (run {result.run_id})"
-        )
+        segments = f"{summary.segments_count} segment" + ("" if summary.segments_count == 1 else "s")
+        text = f"Made a {summary.total_duration_seconds:.1f} s video with sound from {segments}: {result.video_path} (run {result.run_id})"
         return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=result.model_dump(mode="json"))
 
     return server

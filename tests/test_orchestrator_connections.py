@@ -8,6 +8,8 @@ the orchestrator must survive happens in a real subprocess over a real stdio ses
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
 import sys
 from pathlib import Path
 
@@ -151,6 +153,39 @@ async def test_connections_cancelled_call_leaves_server_usable(tmp_path: Path) -
 
     assert scope.cancelled_caught
     assert after["mode"] == "normal"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.mark.anyio
+async def test_connections_reach_server_by_url(tmp_path: Path) -> None:
+    port = _free_port()
+    env = {**os.environ, "REASONING_ACTION_OUTPUT_DIR": str(tmp_path / "outputs")}
+    command = [sys.executable, "-m", "servers.av_merge", "--transport", "streamable-http", "--port", str(port)]
+    server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    config = OrchestratorConfig(output_dir=tmp_path / "outputs", stages={"av_merge": {"url": f"http://127.0.0.1:{port}/mcp"}})
+    missing = tmp_path / "outputs" / "missing.mp4"
+    try:
+        with anyio.fail_after(60):
+            while True:
+                try:
+                    with socket.create_connection(("127.0.0.1", port), timeout=1):
+                        break
+                except OSError:
+                    await anyio.sleep(0.2)
+        async with StageConnections(config) as connections:
+            with pytest.raises(StageError) as caught:
+                await connections.call("av_merge", "probe_media", {"path": str(missing)})
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+    assert "not found" in str(caught.value)
+    assert "missing.mp4" in str(caught.value)
 
 
 if __name__ == "__main__":

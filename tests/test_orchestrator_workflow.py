@@ -172,3 +172,9 @@ def test_workflow_manifest_marks_run_completed(workflow_run: Any) -> None:
     assert manifest["status"] == "completed"
     assert Path(result.manifest_path).parent.parent == config.runs_dir
     assert manifest["result"]["video_path"] == result.video_path
+
+
+def test_workflow_colour_matched_frames_keep_the_camera_path(workflow_run: Any) -> None:
+    result, _, _ = workflow_run
+
+    assert not [warning for warning in result.warnings if "new camera path" in warning]
