@@ -27,6 +27,7 @@ __all__ = [
     "Clips",
     "call",
     "clips",
+    "decoded_audio_samples",
     "decoded_audio_seconds",
     "frame_levels",
     "make_av_settings",
@@ -149,11 +150,16 @@ def frame_levels(path: Path) -> list[float]:
     return levels
 
 
-def decoded_audio_seconds(path: Path) -> float:
-    """Return the audio length as ffmpeg decodes it, encoder priming and padding removed."""
+def decoded_audio_samples(path: Path) -> np.ndarray:
+    """Return the mono 48 kHz samples of `path`'s audio as ffmpeg decodes them, encoder priming and padding removed."""
     command = [ffmpeg_exe(), "-v", "error", "-i", str(path), "-map", "0:a:0", "-f", "s16le", "-ac", "1", "-ar", "48000", "-"]
     pcm = subprocess.run(command, capture_output=True, check=True).stdout
-    return len(pcm) / 2 / 48_000
+    return np.frombuffer(pcm, dtype=np.int16).astype(np.float64)
+
+
+def decoded_audio_seconds(path: Path) -> float:
+    """Return the audio length in seconds as ffmpeg decodes it."""
+    return len(decoded_audio_samples(path)) / 48_000
 
 
 def partial_files(output_dir: Path) -> Iterator[Path]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from servers.shared.media import probe
@@ -11,6 +12,7 @@ from tests.av_merge_clips import (  # noqa: F401 (fixtures)
     Clips,
     call,
     clips,
+    decoded_audio_samples,
     decoded_audio_seconds,
     frame_levels,
     make_av_settings,
@@ -203,11 +205,52 @@ async def test_merge_single_segment_ignores_transition(server, clips: Clips) -> 
     assert merged["warnings"] == ["a single segment has no boundary, so no transition was applied"]
 
 
-async def test_merge_segment_audio_dropped_with_warning(server, clips: Clips) -> None:
-    merged = await merge(server, video_segments=[str(clips.with_audio)])
+async def test_merge_keeps_segment_audio(server, clips: Clips) -> None:
+    merged = await merge(server, video_segments=[str(clips.with_audio), str(clips.with_audio)])
+
+    assert merged["method"] == "stream_copy"
+    assert merged["has_audio"] is True
+    assert merged["audio_fit"].startswith("the segments' own audio tracks, joined")
+    assert abs(decoded_audio_seconds(Path(merged["path"])) - 4.0) <= AUDIO_FRAME
+
+
+async def test_merge_crossfades_segment_audio(server, clips: Clips) -> None:
+    merged = await merge(
+        server, video_segments=[str(clips.with_audio)] * 3, transition_type="fade", transition_duration=0.5, quality="low"
+    )
+
+    assert merged["duration_seconds"] == pytest.approx(5.0, abs=1e-6)
+    assert abs(decoded_audio_seconds(Path(merged["path"])) - 5.0) <= AUDIO_FRAME
+
+
+async def test_merge_fade_black_segment_audio(server, clips: Clips) -> None:
+    merged = await merge(
+        server, video_segments=[str(clips.with_audio), str(clips.with_audio)], transition_type="fade_black", quality="low"
+    )
+
+    samples = decoded_audio_samples(Path(merged["path"]))
+    boundary = np.abs(samples[int(1.99 * 48_000) : int(2.01 * 48_000)]).max()
+    steady = np.abs(samples[int(1.0 * 48_000) : int(1.2 * 48_000)]).max()
+
+    assert merged["has_audio"] is True
+    assert abs(len(samples) / 48_000 - 4.0) <= AUDIO_FRAME
+    assert boundary < steady * 0.1
+
+
+async def test_merge_partial_segment_audio_dropped(server, clips: Clips) -> None:
+    merged = await merge(server, video_segments=[str(clips.with_audio), str(clips.light)], quality="low")
 
     assert merged["has_audio"] is False
-    assert "the segments' own audio tracks were not copied" in merged["warnings"][0]
+    assert merged["warnings"] == [
+        "the segments' own audio tracks were dropped because segments [1] have none: pass audio_url to lay one soundtrack"
+    ]
+
+
+async def test_merge_soundtrack_replaces_segment_audio(server, clips: Clips) -> None:
+    merged = await merge(server, video_segments=[str(clips.with_audio)], audio_url=str(clips.short_audio))
+
+    assert merged["warnings"] == ["the segments' own audio tracks were replaced by audio_url"]
+    assert merged["audio_fit"].startswith("audio was 0.700 s shorter than the video")
 
 
 async def test_merge_manifest_lists_parents(server, clips: Clips) -> None:

@@ -3,6 +3,9 @@
 Stream copy is one ffmpeg process that reads the segments one after another through the
 concat demuxer and muxes the fitted soundtrack beside them.
 
+Without a soundtrack, when every segment has audio, a first ffmpeg joins those tracks
+(`segment_audio.py`), and the join lays the result under the video like a soundtrack.
+
 Re-encoding streams the segments. One small ffmpeg per segment, run one after another,
 normalises the segment (`normalise.py`) and applies its side of the transitions
 (`transitions.py`). For a crossfade it also reads the head of the next segment. It writes
@@ -33,6 +36,7 @@ from servers.av_merge.inputs import audio_length
 from servers.av_merge.mux import AudioFit, fit_audio_filter
 from servers.av_merge.normalise import Canvas, canvas_for, segment_frame_count
 from servers.av_merge.runner import run_ffmpeg_job
+from servers.av_merge.segment_audio import segment_audio_arguments
 from servers.av_merge.transitions import (
     Timeline,
     TransitionType,
@@ -70,6 +74,7 @@ class MergePlan:
     timeline: Timeline
     audio: Path | None = None
     audio_fit: AudioFit | None = None
+    joins_segment_audio: bool = False
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -102,8 +107,9 @@ def plan_merge(
     warnings = []
     if transition_type != "none" and len(segments) == 1:
         warnings.append("a single segment has no boundary, so no transition was applied")
-    if any(info.has_audio for info in infos):
-        warnings.append("the segments' own audio tracks were not copied: pass audio_url to lay a soundtrack")
+    joins_segment_audio = audio is None and output_format != "gif" and all(info.has_audio for info in infos)
+    if not joins_segment_audio and any(info.has_audio for info in infos):
+        warnings.append(_dropped_audio_warning(infos, audio, output_format))
 
     reason = _re_encode_reason(infos, names, timeline, output_format, allow_stream_copy)
     method: Method = "re_encode" if reason else "stream_copy"
@@ -116,6 +122,7 @@ def plan_merge(
         re_encode_reason=reason,
         canvas=canvas,
         timeline=timeline,
+        joins_segment_audio=joins_segment_audio,
         warnings=warnings,
     )
     if audio is None or audio_info is None:
@@ -123,6 +130,18 @@ def plan_merge(
 
     fit = AudioFit(audio_seconds=audio_length(audio_info), video_seconds=plan.duration, fade_seconds=audio_fade_seconds)
     return replace(plan, audio=audio, audio_fit=fit)
+
+
+def _dropped_audio_warning(infos: Sequence[MediaInfo], audio: Path | None, output_format: str) -> str:
+    if audio is not None:
+        return "the segments' own audio tracks were replaced by audio_url"
+    if output_format == "gif":
+        return "the segments' own audio tracks were dropped because gif has no audio"
+    silent = [index for index, info in enumerate(infos) if not info.has_audio]
+    return (
+        f"the segments' own audio tracks were dropped because segments {silent} have none: "
+        "pass audio_url to lay one soundtrack"
+    )
 
 
 def _re_encode_reason(
@@ -148,18 +167,21 @@ def run_merge(plan: MergePlan, output_path: Path, progress: Progress) -> None:
     """Write the joined file for `plan` to `output_path`."""
     count = len(plan.segments)
     what = f"joining {count} segments into {output_path.name}"
-    if plan.method == "re_encode":
-        run_ffmpeg_job(
-            [*_encoder_arguments(plan), str(output_path)],
-            what=what,
-            total_seconds=plan.duration,
-            progress=progress,
-            message=f"re-encoding {count} segments",
-            feeders=[_part_arguments(plan, index) for index in range(count)],
-        )
-        return
-
     with tempfile.TemporaryDirectory(prefix="av-merge-") as work_folder:
+        if plan.joins_segment_audio:
+            plan = _with_joined_segment_audio(plan, Path(work_folder) / "segment-audio.wav", progress)
+
+        if plan.method == "re_encode":
+            run_ffmpeg_job(
+                [*_encoder_arguments(plan), str(output_path)],
+                what=what,
+                total_seconds=plan.duration,
+                progress=progress,
+                message=f"re-encoding {count} segments",
+                feeders=[_part_arguments(plan, index) for index in range(count)],
+            )
+            return
+
         arguments = _stream_copy_arguments(plan, Path(work_folder) / "segments.ffconcat")
         run_ffmpeg_job(
             [*arguments, str(output_path)],
@@ -168,6 +190,20 @@ def run_merge(plan: MergePlan, output_path: Path, progress: Progress) -> None:
             progress=progress,
             message=f"copying {count} segments",
         )
+
+
+def _with_joined_segment_audio(plan: MergePlan, wav_path: Path, progress: Progress) -> MergePlan:
+    """Join the segments' audio into `wav_path` and return the plan with it as the soundtrack."""
+    run_ffmpeg_job(
+        segment_audio_arguments(plan.segments, plan.timeline, wav_path),
+        what=f"joining the audio of {len(plan.segments)} segments",
+        total_seconds=plan.duration,
+        # Cancellation only: progress reports start with the video job, so they never go back.
+        progress=Progress(cancel_event=progress.cancel_event),
+        message="joining segment audio",
+    )
+    fit = AudioFit(audio_seconds=plan.duration, video_seconds=plan.duration, fade_seconds=0.0)
+    return replace(plan, audio=wav_path, audio_fit=fit)
 
 
 def _stream_copy_arguments(plan: MergePlan, list_path: Path) -> list[str]:

@@ -40,6 +40,14 @@ def describe_duration(plan: MergePlan) -> str:
     return f"Duration = sum of {segments_text(count)} = {timeline.duration:.3f} s."
 
 
+def _describe_audio(plan: MergePlan) -> str | None:
+    if plan.joins_segment_audio:
+        return "the segments' own audio tracks, joined with the same cuts and transitions as the video"
+    if plan.audio_fit is not None:
+        return plan.audio_fit.describe()
+    return None
+
+
 def segments_text(count: int) -> str:
     return "1 segment" if count == 1 else f"{count} segments"
 
@@ -97,7 +105,7 @@ class MergeResult(ArtifactResult):
             audio_codec=output.audio_codec,
             has_audio=output.has_audio,
             audio_duration_seconds=round(output.audio_duration, 6) if output.audio_duration is not None else None,
-            audio_fit=plan.audio_fit.describe() if plan.audio_fit else None,
+            audio_fit=_describe_audio(plan),
             output_format=plan.output_format,
             quality=plan.quality,
             method=plan.method,
