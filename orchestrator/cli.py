@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -26,7 +27,7 @@ from pydantic import ValidationError
 from orchestrator.config import STAGES, ConfigError, OrchestratorConfig, load_config, normalize_stage
 from orchestrator.connections import StageConnections, StageError
 from orchestrator.display import make_display
-from orchestrator.manifest import RunNotFoundError
+from orchestrator.manifest import RunNotFoundError, new_run_id
 from orchestrator.models import AUDIO_STYLES, WorkflowRequest, WorkflowResult, describe_validation_error
 from orchestrator.workflow import run_workflow
 
@@ -194,19 +195,34 @@ def _print_summary(result: WorkflowResult) -> None:
         print(f"warning: {warning}")
 
 
-async def _run(args: argparse.Namespace, config: OrchestratorConfig, request: WorkflowRequest | None) -> WorkflowResult:
-    display = None if args.quiet else make_display(sys.stderr)
+async def _workflow(config: OrchestratorConfig, request: WorkflowRequest | None, run_id: str, quiet: bool) -> WorkflowResult:
+    display = None if quiet else make_display(sys.stderr)
     async with StageConnections(config) as connections:
         if display is None:
-            return await run_workflow(request, connections=connections, runs_dir=config.runs_dir, run_id=args.resume or args.run_id)
+            return await run_workflow(request, connections=connections, runs_dir=config.runs_dir, run_id=run_id)
         with display:
-            return await run_workflow(
-                request,
-                connections=connections,
-                runs_dir=config.runs_dir,
-                run_id=args.resume or args.run_id,
-                on_event=display,
-            )
+            return await run_workflow(request, connections=connections, runs_dir=config.runs_dir, run_id=run_id, on_event=display)
+
+
+async def _cancel_on_signal(scope: anyio.CancelScope) -> None:
+    with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+        async for number in signals:
+            logger.info("Received signal %d; stopping the run", number)
+            scope.cancel()
+            return
+
+
+async def _run(config: OrchestratorConfig, request: WorkflowRequest | None, run_id: str, quiet: bool) -> WorkflowResult:
+    """Run the workflow; Ctrl-C or SIGTERM cancels it cleanly (manifest marked, servers stopped)."""
+    # The signal receiver turns Ctrl-C into an anyio cancellation of the run, which every
+    # layer handles, instead of asyncio's one-shot cancel of the main task.
+    with anyio.CancelScope() as run_scope:
+        async with anyio.create_task_group() as group:
+            group.start_soon(_cancel_on_signal, run_scope)
+            result = await _workflow(config, request, run_id, quiet)
+            group.cancel_scope.cancel()
+        return result
+    raise KeyboardInterrupt
 
 
 def _command_run(args: argparse.Namespace) -> int:
@@ -223,16 +239,20 @@ def _command_run(args: argparse.Namespace) -> int:
         print(f"reasoning-action: {error}", file=sys.stderr)
         return EXIT_INVALID
 
+    run_id = args.resume or args.run_id or new_run_id()
+    resume_hint = f"continue with: reasoning-action run --resume {run_id}"
+    if args.output_dir is not None:
+        resume_hint += f" --output-dir {args.output_dir}"
     try:
-        result = anyio.run(_run, args, config, request)
+        result = anyio.run(_run, config, request, run_id, args.quiet)
     except KeyboardInterrupt:
-        print("reasoning-action: interrupted; continue with --resume and the run id printed above", file=sys.stderr)
+        print(f"reasoning-action: interrupted; {resume_hint}", file=sys.stderr)
         return EXIT_INTERRUPTED
     except RunNotFoundError as error:
         print(f"reasoning-action: {error}", file=sys.stderr)
         return EXIT_INVALID
     except StageError as error:
-        print(f"reasoning-action: {error.stage} failed: {error}", file=sys.stderr)
+        print(f"reasoning-action: {error.stage} failed: {error}; {resume_hint}", file=sys.stderr)
         return EXIT_FAILED
 
     if args.json:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -95,3 +97,28 @@ def test_claude_config_lists_five_servers_with_absolute_paths(tmp_path: Path) ->
         assert Path(entry["command"]).exists()
         assert entry["env"]["REASONING_ACTION_OUTPUT_DIR"] == str((tmp_path / "media").resolve())
     assert "mcp" in servers["reasoning-action-workflow"]["args"]
+
+
+def test_cli_interrupt_then_resume(tmp_path: Path) -> None:
+    output_dir = tmp_path / "outputs"
+    manifest = output_dir / "runs" / "cli-run" / "manifest.json"
+    base = [sys.executable, "-m", "orchestrator", "run", "--output-dir", str(output_dir), "--quiet"]
+    options = ["宁静的森林中流淌的溪水", "--iterations", "3", "--width", "96", "--height", "64", "--fps", "8", "--duration", "1"]
+    process = subprocess.Popen([*base, *options, "--run-id", "cli-run"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not (manifest.is_file() and '"image"' in manifest.read_text(encoding="utf-8")):
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    interrupted = json.loads(manifest.read_text(encoding="utf-8"))
+
+    assert process.returncode == 130, stderr
+    assert "--resume cli-run" in stderr
+    assert interrupted["status"] == "cancelled"
+
+    resumed = subprocess.run([*base, "--resume", "cli-run", "--json"], capture_output=True, text=True, timeout=240, check=False)
+
+    assert resumed.returncode == 0, resumed.stderr
+    result = json.loads(resumed.stdout)
+    assert result["image_path"] == interrupted["steps"]["image"]["path"]
+    assert result["workflow_summary"]["segments_count"] == 3
