@@ -82,8 +82,8 @@ class VideoConfig(_Strict):
     """Parameters of every segment (`image_to_video`)."""
 
     fps: int = Field(default=30, ge=1, le=60, description="Frames per second of every segment: 1 to 60.")
-    motion_scale: float = Field(default=1.5, ge=0, le=10, description="Amount of motion: 0 (still) to 10.")
-    duration: float = Field(default=4.0, gt=0, le=10, description="Seconds per segment: more than 0, at most 10.")
+    motion_scale: float = Field(default=1.5, ge=0, le=5, description="Amount of camera motion: 0 (still) to 5.")
+    duration: float = Field(default=4.0, ge=0.5, le=30, description="Seconds per segment: 0.5 to 30.")
     transition_type: Literal["fade", "none"] = Field(
         default="fade",
         description="fade: the finished video fades in from black and out to black; none: hard start and end. "
