@@ -148,3 +148,11 @@ def test_main_without_ffmpeg_exits(ffmpeg_missing, make_av_settings: Settings, c
     assert exit_code == EXIT_ENGINE_UNAVAILABLE
     assert "Cannot start: ffmpeg not found" in captured.err
     assert captured.out == ""
+
+
+async def test_merge_first_bad_segment_named(server, clips: Clips) -> None:
+    segments = [str(clips.light), str(clips.not_video), str(clips.truncated_data), str(clips.dark)]
+    result = await call(server, "merge_videos", {"video_segments": segments})
+
+    assert result.is_error is True
+    assert "video_segments[1] 'notes.mp4'" in result.content[0].text

@@ -12,7 +12,14 @@ from mcp.types import CallToolResult, TextContent
 from pydantic import BaseModel, Field
 
 from servers.av_merge.export import STREAM_COPY_CODECS, OutputFormat, Quality, media_type
-from servers.av_merge.inputs import audio_length, inspect_audio, inspect_media, inspect_video, resolve_media
+from servers.av_merge.inputs import (
+    audio_length,
+    inspect_audio,
+    inspect_media,
+    inspect_video,
+    inspect_videos,
+    resolve_media,
+)
 from servers.av_merge.merge import MergePlan, plan_merge, run_merge
 from servers.av_merge.mux import AudioFit, MixMode, mux_arguments
 from servers.av_merge.results import MergeResult, MuxResult, ProbeResult, describe_duration, segments_text
@@ -259,12 +266,9 @@ def _plan_from_references(
     **options: object,
 ) -> MergePlan:
     """Resolve and inspect every input, then plan the join."""
-    segments, infos = [], []
-    for index, reference in enumerate(segment_references):
-        what = f"video_segments[{index}]"
-        path = resolve_media(reference, roots, what=what)
-        segments.append(path)
-        infos.append(inspect_video(path, what=what))
+    whats = [f"video_segments[{index}]" for index in range(len(segment_references))]
+    segments = [resolve_media(reference, roots, what=what) for reference, what in zip(segment_references, whats, strict=True)]
+    infos = inspect_videos(segments, whats=whats)
 
     audio, audio_info = None, None
     if audio_reference:
