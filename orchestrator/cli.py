@@ -29,7 +29,10 @@ from orchestrator.connections import StageConnections, StageError
 from orchestrator.display import make_display
 from orchestrator.manifest import RunNotFoundError, new_run_id
 from orchestrator.models import AUDIO_STYLES, WorkflowRequest, WorkflowResult, describe_validation_error
-from orchestrator.workflow import run_workflow
+from orchestrator.workflow import first_error, run_workflow
+
+if sys.version_info < (3, 11):  # pragma: no cover - anyio installs the backport on 3.10.
+    from exceptiongroup import BaseExceptionGroup
 
 __all__ = ["build_parser", "main", "request_from_args", "config_from_args"]
 
@@ -217,10 +220,13 @@ async def _run(config: OrchestratorConfig, request: WorkflowRequest | None, run_
     # The signal receiver turns Ctrl-C into an anyio cancellation of the run, which every
     # layer handles, instead of asyncio's one-shot cancel of the main task.
     with anyio.CancelScope() as run_scope:
-        async with anyio.create_task_group() as group:
-            group.start_soon(_cancel_on_signal, run_scope)
-            result = await _workflow(config, request, run_id, quiet)
-            group.cancel_scope.cancel()
+        try:
+            async with anyio.create_task_group() as group:
+                group.start_soon(_cancel_on_signal, run_scope)
+                result = await _workflow(config, request, run_id, quiet)
+                group.cancel_scope.cancel()
+        except BaseExceptionGroup as errors:
+            raise first_error(errors) from None
         return result
     raise KeyboardInterrupt
 

@@ -323,9 +323,12 @@ class StageConnections:
             with anyio.fail_after(STARTUP_TIMEOUT_SECONDS):
                 await self._task_group.start(link.run)
         except Exception as error:
-            message = f"could not start the {stage} server ({link.describe()}): {_describe_error(error)}"
+            message = f"could not start the {stage} server ({link.describe()})"
             if self.config.stage(stage).effective_transport == "stdio":
-                message += f"; see its log {self.log_path(stage)}"
+                last_line = _last_log_line(self.log_path(stage))
+                message += f": {last_line or _describe_error(error)}; see its log {self.log_path(stage)}"
+            else:
+                message += f": {_describe_error(error)}"
             raise StageUnavailableError(message, stage=stage, tool="(connect)") from error
         self._links[stage] = link
         logger.info("Connected to the %s server in %.2f s (%s)", stage, time.perf_counter() - started, link.describe())
@@ -341,6 +344,20 @@ class StageConnections:
             with anyio.CancelScope(shield=True):
                 await link.stop()
             link.client = None
+
+
+def _last_log_line(path: Path) -> str | None:
+    """Return the last non-empty line the latest server start wrote to its log, usually the error that stopped it."""
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return None
+    for line in reversed(lines):
+        if line.startswith("--- "):
+            return None  # The marker written before this start: the server wrote nothing since.
+        if line.strip():
+            return line.strip()[-500:]
+    return None
 
 
 def _describe_error(error: BaseException | None) -> str:

@@ -53,6 +53,7 @@ __all__ = [
     "WorkflowEvent",
     "WorkflowRequest",
     "WorkflowResult",
+    "first_error",
     "run_workflow",
 ]
 
@@ -165,7 +166,7 @@ class _Run:
                 await self._segments(image, reference, group)
             # Leaving the group waits for the soundtrack windows still being scored.
         except BaseExceptionGroup as errors:
-            raise _first_error(errors) from None
+            raise first_error(errors) from None
 
         if self.overlap:
             soundtrack = await self._join_soundtrack()
@@ -454,12 +455,12 @@ class _Run:
         )
 
 
-def _first_error(errors: BaseExceptionGroup) -> BaseException:
+def first_error(errors: BaseExceptionGroup) -> BaseException:
     """Return the first failure in a task group's errors that is not a cancellation."""
     cancelled = anyio.get_cancelled_exc_class()
     for error in errors.exceptions:
         if isinstance(error, BaseExceptionGroup):
-            return _first_error(error)
+            return first_error(error)
         if not isinstance(error, cancelled):
             return error
     return errors.exceptions[0]

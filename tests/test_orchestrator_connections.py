@@ -141,6 +141,7 @@ async def test_connections_unstartable_server_names_its_log(tmp_path: Path) -> N
             await connections.call("text2image", "work", {})
 
     assert "could not start the text2image server" in str(caught.value)
+    assert "boom" in str(caught.value)
     assert "boom" in (tmp_path / "outputs" / "logs" / "text2image.log").read_text(encoding="utf-8")
 
 
