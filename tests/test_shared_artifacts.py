@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from servers.shared.artifacts import MAX_NAME_BYTES, ArtifactStore, make_file_name, read_manifest, resolve_input_path
+from servers.shared.artifacts import MAX_NAME_BYTES, ArtifactStore, make_file_name, read_manifest, resolve_input_path, source_label
 from servers.shared.errors import InputNotFoundError, InvalidInputError
 
 LONG_CHINESE_PROMPT = "美丽的日落山景，油画风格，" * 40
@@ -165,3 +165,11 @@ def test_resolve_input_rejects_folder(roots):
 
     with pytest.raises(InvalidInputError, match="not a regular file"):
         resolve_input_path(str(allowed / "sub"), [allowed])
+
+
+def test_source_label_strips_stamp_and_id(tmp_path):
+    stored = tmp_path / (make_file_name("s000-宁静的森林", ".mp4"))
+
+    assert source_label(stored) == "s000-宁静的森林"
+    assert source_label(tmp_path / "merged-20261204-210428-s000-lake-a738a147.mp4") == "s000-lake"
+    assert source_label(tmp_path / "holiday clip.mp4") == "holiday clip"

@@ -26,7 +26,7 @@ from servers.av_merge.results import MergeResult, MuxResult, ProbeResult, descri
 from servers.av_merge.runner import check_ffmpeg, run_ffmpeg_job
 from servers.av_merge.transitions import TransitionType
 from servers.shared import package_version
-from servers.shared.artifacts import ArtifactStore
+from servers.shared.artifacts import ArtifactStore, source_label
 from servers.shared.errors import InvalidInputError
 from servers.shared.media import MediaInfo, probe
 from servers.shared.resources import register_artifact_resources
@@ -127,7 +127,7 @@ def build_server(settings: Settings) -> MCPServer:
                 audio_fade_seconds=audio_fade_seconds,
             )  # fmt: skip
             logger.info("merge_videos: %d segments by %s into %s", len(plan.segments), plan.method, output_format)
-            with store.create(f"merged-{plan.segments[0].stem}", f".{output_format}") as (temporary_path, final_path):
+            with store.create(f"merged-{source_label(plan.segments[0])}", f".{output_format}") as (temporary_path, final_path):
                 run_merge(plan, temporary_path, progress)
                 output_info = probe(temporary_path)
             return plan, final_path, output_info
@@ -196,7 +196,7 @@ def build_server(settings: Settings) -> MCPServer:
             arguments = mux_arguments(
                 video, audio, output_format=output_format, fit=fit, existing_fit=existing_fit, volume=volume
             )
-            with store.create(f"muxed-{video.stem}", f".{output_format}") as (temporary_path, final_path):
+            with store.create(f"muxed-{source_label(video)}", f".{output_format}") as (temporary_path, final_path):
                 run_ffmpeg_job(
                     [*arguments, str(temporary_path)],
                     what=f"laying {audio.name} under {video.name}",

@@ -33,6 +33,7 @@ __all__ = [
     "make_file_name",
     "read_manifest",
     "resolve_input_path",
+    "source_label",
 ]
 
 logger = logging.getLogger(__name__)
@@ -41,6 +42,7 @@ MANIFEST_SUFFIX = ".json"
 MAX_NAME_BYTES = 120  # Far below the 255-byte limit of common file systems, leaving room for suffixes.
 _SLUG_BYTES = 60
 _UNSAFE = re.compile(r"[^\w\-]+", re.UNICODE)
+_STORED_NAME = re.compile(r"^(?P<prefix>(?:[a-z]+-)*?)\d{8}-\d{6}-(?P<label>.+)-[0-9a-f]{8}$")
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,16 @@ def make_file_name(hint: str, suffix: str, *, now: float | None = None) -> str:
     if len(name.encode("utf-8")) > MAX_NAME_BYTES:
         raise InvalidInputError(f"suffix {suffix!r} is too long for a file name")
     return name
+
+
+def source_label(path: Path) -> str:
+    """Return the descriptive part of a stored file's name, without its timestamp and id.
+
+    Names of outputs made from other outputs stay short this way:
+    `merged-<label>` instead of `merged-<stamp>-<label>-<id>` nested once per stage.
+    """
+    match = _STORED_NAME.match(Path(path).stem)
+    return match.group("label") if match else Path(path).stem
 
 
 def read_manifest(path: Path) -> dict[str, Any] | None:

@@ -14,7 +14,7 @@ from mcp.types import CallToolResult
 from pydantic import Field
 
 from servers.shared import package_version
-from servers.shared.artifacts import ArtifactStore, resolve_input_path
+from servers.shared.artifacts import ArtifactStore, resolve_input_path, source_label
 from servers.shared.audio_io import AUDIO_FORMATS, AUDIO_MIME_TYPES, write_audio
 from servers.shared.errors import InvalidInputError
 from servers.shared.resources import register_artifact_resources
@@ -208,7 +208,7 @@ def build_server(settings: Settings, *, engine: VideoToAudioEngine | None = None
             )  # fmt: skip
             output = engine.generate(request, _StageProgress(progress, ANALYSIS_END, ENGINE_END))  # type: ignore[arg-type]
             progress.check_cancelled()
-            with store.create(scene.text or video_path.stem, f".{options.output_format}") as (temporary_path, final_path):
+            with store.create(scene.text or source_label(video_path), f".{options.output_format}") as (temporary_path, final_path):
                 duration = write_audio(temporary_path, output.samples, output.sample_rate, options.output_format)
             progress(PROGRESS_TOTAL, PROGRESS_TOTAL, f"wrote {final_path.name}")
             return request, output, final_path, duration
