@@ -77,8 +77,9 @@ def time_engine(path: Path, output: Path, fps: float, frame_count: int) -> tuple
     """Return wall and CPU seconds of rendering and encoding one segment."""
     request = make_request(path, fps, frame_count)
     started, cpu_started = time.perf_counter(), cpu_seconds()
-    with VideoEncoder(output, width=request.width, height=request.height, fps=fps) as encoder:
-        MotionEngine().render(request, encoder.write, Progress.noop())
+    engine = MotionEngine()
+    with VideoEncoder(output, width=request.width, height=request.height, fps=fps, pixel_format=engine.pixel_format) as encoder:
+        engine.render(request, encoder, Progress.noop())
     return time.perf_counter() - started, cpu_seconds() - cpu_started
 
 

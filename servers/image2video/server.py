@@ -259,13 +259,17 @@ def build_server(settings: Settings, *, engine: ImageToVideoEngine | None = None
 
         def work(progress: Progress) -> tuple[VideoOutput, Path, Path]:
             with store.create(hint, ".mp4") as (video_temporary, video_final):
-                with VideoEncoder(video_temporary, width=request.width, height=request.height, fps=request.fps) as encoder:
+                pixel_format = getattr(engine, "pixel_format", "rgb24")
+                with VideoEncoder(
+                    video_temporary, width=request.width, height=request.height, fps=request.fps, pixel_format=pixel_format
+                ) as encoder:
                     writer = FadeWriter(
                         encoder.write,
                         frame_count=request.frame_count,
                         fade_frames=fade_frame_count(request.frame_count, request.fps),
                         fade_in=fade_in,
                         fade_out=fade_out,
+                        pixel_format=pixel_format,
                     )
                     output = engine.render(request, writer, progress)
                     progress.check_cancelled()

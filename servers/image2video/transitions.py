@@ -14,6 +14,7 @@ from typing import Literal
 import numpy as np
 
 from servers.image2video.engines import FrameWriter
+from servers.shared.media import YuvFrame
 
 __all__ = ["FADE_SECONDS", "TRANSITION_TYPES", "TransitionType", "FadeWriter", "fade_frame_count"]
 
@@ -35,8 +36,18 @@ class FadeWriter:
     segment would be black and the last frame is at `1 / m`.
     """
 
-    def __init__(self, write: FrameWriter, *, frame_count: int, fade_frames: int, fade_in: bool, fade_out: bool) -> None:
+    def __init__(
+        self,
+        write: FrameWriter,
+        *,
+        frame_count: int,
+        fade_frames: int,
+        fade_in: bool,
+        fade_out: bool,
+        pixel_format: str = "rgb24",
+    ) -> None:
         self._write = write
+        self.pixel_format = pixel_format
         self._frame_count = frame_count
         self._fade_frames = fade_frames
         self._fade_in = fade_in
@@ -51,9 +62,20 @@ class FadeWriter:
             gain = min(gain, (self._frame_count - index) / self._fade_frames)
         return max(gain, 0.0)
 
-    def __call__(self, frame: np.ndarray) -> None:
+    def __call__(self, frame: np.ndarray | YuvFrame) -> None:
         gain = self.gain(self.frames_written)
-        if gain < 1.0:
-            frame = (frame.astype(np.float32) * gain + 0.5).astype(np.uint8)
+        if gain < 1.0 and isinstance(frame, YuvFrame):
+            # Black in limited-range yuv is luma 16 with neutral chroma 128.
+            frame = YuvFrame(
+                y=_scale_towards(frame.y, 16.0, gain),
+                u=_scale_towards(frame.u, 128.0, gain),
+                v=_scale_towards(frame.v, 128.0, gain),
+            )
+        elif gain < 1.0:
+            frame = _scale_towards(frame, 0.0, gain)
         self._write(frame)
         self.frames_written += 1
+
+
+def _scale_towards(plane: np.ndarray, black: float, gain: float) -> np.ndarray:
+    return ((plane.astype(np.float32) - black) * gain + black + 0.5).astype(np.uint8)

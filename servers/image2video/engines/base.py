@@ -10,11 +10,13 @@ from typing import Any, Protocol
 import numpy as np
 
 from servers.shared.frames import LoadedImage
+from servers.shared.media import YuvFrame
 from servers.shared.worker import Progress
 
 __all__ = ["FrameWriter", "ImageToVideoEngine", "VideoOutput", "VideoRequest"]
 
-FrameWriter = Callable[[np.ndarray], None]
+# Takes RGB arrays, or `YuvFrame`s when the writer's `pixel_format` attribute is "yuv420p".
+FrameWriter = Callable[[np.ndarray | YuvFrame], None]
 
 
 @dataclass(frozen=True, kw_only=True)

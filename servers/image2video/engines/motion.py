@@ -29,6 +29,7 @@ from servers.image2video.engines.camera import CameraPath, SegmentMotion, view_b
 from servers.shared.artifacts import resolve_input_path
 from servers.shared.errors import ReasoningActionError
 from servers.shared.frames import load_rgb_image, pixel_sha256, psnr
+from servers.shared.media import YuvFrame, rgb_to_yuv420
 from servers.shared.worker import Progress
 
 __all__ = ["MotionEngine"]
@@ -60,6 +61,33 @@ def render_view(base: Image.Image, box: tuple[float, float, float, float]) -> Im
     return base.resize(base.size, Image.Resampling.BICUBIC, box=box)
 
 
+@dataclass(frozen=True)
+class _YuvBase:
+    """The base image as yuv420p planes, each a Pillow "L" image, resampled per frame.
+
+    Resampling one full and two quarter-size planes costs about half of resampling the
+    RGB image, and the encoder then skips its own colour conversion.
+    """
+
+    y: Image.Image
+    u: Image.Image
+    v: Image.Image
+
+    @classmethod
+    def from_start(cls, start: _Start) -> _YuvBase:
+        base = start.base if start.colour_lut is None else start.base.point(start.colour_lut)
+        planes = rgb_to_yuv420(np.asarray(base))
+        return cls(y=Image.fromarray(planes.y), u=Image.fromarray(planes.u), v=Image.fromarray(planes.v))
+
+    def render(self, box: tuple[float, float, float, float]) -> YuvFrame:
+        half_box = tuple(value / 2 for value in box)
+        return YuvFrame(
+            y=np.asarray(self.y.resize(self.y.size, Image.Resampling.BICUBIC, box=box)),
+            u=np.asarray(self.u.resize(self.u.size, Image.Resampling.BICUBIC, box=half_box)),
+            v=np.asarray(self.v.resize(self.v.size, Image.Resampling.BICUBIC, box=half_box)),
+        )
+
+
 def _fit_colour_lut(rendered: np.ndarray, supplied: np.ndarray) -> tuple[list[int], float]:
     """Fit `supplied ~ gain * rendered + offset` per channel; return a PIL LUT and the fit's PSNR."""
     step = max(1, int(np.sqrt(rendered.shape[0] * rendered.shape[1] / _FIT_SAMPLES)))
@@ -82,6 +110,8 @@ class MotionEngine:
 
     name = ENGINE_NAME
     model: str | None = None
+    # Frames go out as yuv420p when the writer takes them (its `pixel_format`), else as RGB.
+    pixel_format = "yuv420p"
 
     def render(self, request: VideoRequest, write_frame: FrameWriter, progress: Progress) -> VideoOutput:
         start = self._find_start(request)
@@ -94,14 +124,19 @@ class MotionEngine:
             ease_out=request.last_segment,
         )
         total = request.frame_count + 1
+        yuv_base = _YuvBase.from_start(start) if getattr(write_frame, "pixel_format", "rgb24") == "yuv420p" else None
 
         # Pillow releases the GIL while resampling, so frames render in parallel threads, a
         # bounded number ahead of the encoder, and are written in order.
         workers = max(1, min(MAX_RENDER_THREADS, os.cpu_count() or 1))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="motion-render") as pool:
-            pending: deque[Future[np.ndarray]] = deque()
+            pending: deque[Future[np.ndarray | YuvFrame]] = deque()
             for index in range(request.frame_count + 1):
-                pending.append(pool.submit(self._frame, start, motion, index / request.fps))
+                # The frame after the segment is the next segment's start image, so it stays RGB.
+                if yuv_base is None or index == request.frame_count:
+                    pending.append(pool.submit(self._frame, start, motion, index / request.fps))
+                else:
+                    pending.append(pool.submit(self._frame_yuv, yuv_base, start, motion, index / request.fps))
                 if len(pending) > 2 * workers:
                     self._write_next(pending, write_frame, progress, index - len(pending) + 1, total)
             while len(pending) > 1:
@@ -126,7 +161,7 @@ class MotionEngine:
         return VideoOutput(next_frame=next_frame, chain_state=chain_state, warnings=warnings, details=details)
 
     @staticmethod
-    def _write_next(pending: deque[Future[np.ndarray]], write_frame: FrameWriter, progress: Progress, index: int, total: int) -> None:
+    def _write_next(pending: deque[Future[np.ndarray | YuvFrame]], write_frame: FrameWriter, progress: Progress, index: int, total: int) -> None:
         """Write the oldest rendered frame, which is frame `index`, then report it."""
         write_frame(pending.popleft().result())
         progress(index + 1, total, f"frame {index + 1}/{total - 1}")
@@ -137,6 +172,11 @@ class MotionEngine:
         if start.colour_lut is not None:
             frame = frame.point(start.colour_lut)
         return np.asarray(frame)
+
+    @staticmethod
+    def _frame_yuv(yuv_base: _YuvBase, start: _Start, motion: SegmentMotion, offset: float) -> YuvFrame:
+        width, height = start.base.size
+        return yuv_base.render(view_box(motion.pose(offset), width, height))
 
     def _find_start(self, request: VideoRequest) -> _Start:
         """Continue the camera recorded with the start image, or start a new path on it."""
