@@ -23,6 +23,7 @@ from fastapi.staticfiles import StaticFiles
 from servers.shared import package_version
 from orchestrator.config import OrchestratorConfig
 from orchestrator.connections import StageConnections
+from orchestrator.web.body_limit import BodySizeLimit
 from orchestrator.web.db import Database
 from orchestrator.web.jobs import TOOL_POOL, WORKFLOW_POOL, JobRunner, pool_of
 from orchestrator.web.metrics import Metrics
@@ -81,6 +82,7 @@ def create_app(settings: WebSettings, config: OrchestratorConfig) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.web = state
+    app.add_middleware(BodySizeLimit)
     _install_error_handlers(app)
     _install_request_metrics(app, state.metrics)
     if settings.cors_origins:
