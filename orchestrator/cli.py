@@ -27,7 +27,7 @@ from pydantic import ValidationError
 from orchestrator.config import STAGES, ConfigError, OrchestratorConfig, load_config, normalize_stage
 from orchestrator.connections import StageConnections, StageError
 from orchestrator.display import make_display
-from orchestrator.manifest import RunNotFoundError, new_run_id
+from orchestrator.manifest import RunNotFoundError, check_run_id, new_run_id
 from orchestrator.models import AUDIO_STYLES, WorkflowRequest, WorkflowResult, describe_validation_error
 from orchestrator.workflow import first_error, run_workflow
 
@@ -232,12 +232,19 @@ async def _run(config: OrchestratorConfig, request: WorkflowRequest | None, run_
 
 
 def _command_run(args: argparse.Namespace) -> int:
+    if args.resume and (args.prompt is not None or args.request is not None):
+        print(
+            f"reasoning-action: --resume {args.resume} continues a recorded run with its own prompt and options: "
+            "drop the prompt and --request, or start a new run without --resume",
+            file=sys.stderr,
+        )
+        return EXIT_INVALID
     try:
         config = config_from_args(args)
-        if args.resume and args.prompt is None and args.request is None:
-            request = None
-        else:
-            request = request_from_args(args)
+        for run_id_option in (args.resume, args.run_id):
+            if run_id_option is not None:
+                check_run_id(run_id_option)
+        request = None if args.resume else request_from_args(args)
     except ValidationError as error:
         print(f"reasoning-action: invalid workflow: {describe_validation_error(error)}", file=sys.stderr)
         return EXIT_INVALID

@@ -89,3 +89,20 @@ def test_cli_resume_unknown_run_fails(tmp_path: Path, capsys: pytest.CaptureFixt
 
     assert status == 2
     assert "run 'no-such-run' not found" in capsys.readouterr().err
+
+
+def test_cli_resume_with_prompt_is_rejected(tmp_path, capsys):
+    status = main(["run", "森林", "--resume", "some-run", "--output-dir", str(tmp_path / "outputs"), "--quiet"])
+
+    assert status == 2
+    assert "--resume some-run continues a recorded run with its own prompt" in capsys.readouterr().err
+    assert not (tmp_path / "outputs").exists()
+
+
+def test_cli_resume_invalid_run_id_is_one_line(tmp_path, capsys):
+    status = main(["run", "--resume", "../../etc", "--output-dir", str(tmp_path / "outputs"), "--quiet"])
+
+    error = capsys.readouterr().err
+    assert status == 2
+    assert "run id '../../etc' is invalid" in error
+    assert "Traceback" not in error
