@@ -59,3 +59,39 @@ def test_parse_tool_arguments_keeps_json_types():
 def test_parse_tool_arguments_rejects_missing_equals():
     with pytest.raises(SystemExit, match="key=value"):
         parse_tool_arguments(["width"])
+
+
+def test_ensure_output_dir_rejects_a_file(tmp_path):
+    blocker = tmp_path / "afile"
+    blocker.write_text("x", encoding="utf-8")
+    settings = Settings.from_env("text2image", environ={}, output_dir=blocker)
+
+    with pytest.raises(InvalidInputError, match="cannot be used") as raised:
+        settings.ensure_output_dir()
+    assert "--output-dir" in str(raised.value)
+
+
+def test_ensure_output_dir_creates_missing_folder(tmp_path):
+    settings = Settings.from_env("text2image", environ={}, output_dir=tmp_path / "a" / "b")
+
+    assert settings.ensure_output_dir().is_dir()
+
+
+def test_server_main_start_errors_exit_2(tmp_path, capsys):
+    from servers.text2image.__main__ import main
+
+    blocker = tmp_path / "afile"
+    blocker.write_text("x", encoding="utf-8")
+
+    assert main(["--output-dir", str(blocker), "call", "text_to_image", "prompt=sea"]) == 2
+    assert f"output folder {blocker} cannot be used" in capsys.readouterr().err
+    assert main(["--output-dir", str(tmp_path / "out"), "--engine", "svd", "call", "text_to_image", "prompt=sea"]) == 2
+    assert "unknown text2image engine 'svd': use one of procedural, diffusers" in capsys.readouterr().err
+
+
+def test_server_main_rejects_port_out_of_range(capsys):
+    from servers.text2image.__main__ import main
+
+    with pytest.raises(SystemExit):
+        main(["--transport", "streamable-http", "--port", "99999"])
+    assert "invalid port 99999: use a number from 1 to 65535" in capsys.readouterr().err

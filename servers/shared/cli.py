@@ -21,6 +21,7 @@ import anyio
 from mcp import Client
 from mcp.server.mcpserver import MCPServer
 
+from servers.shared.errors import ReasoningActionError
 from servers.shared.settings import DEVICES, DTYPES, Settings
 
 __all__ = ["server_main", "parse_tool_arguments", "configure_logging"]
@@ -55,11 +56,21 @@ def parse_tool_arguments(pairs: Sequence[str]) -> dict[str, Any]:
     return arguments
 
 
+def _port_number(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid port {text!r}: use a number from 1 to 65535") from None
+    if not 0 < port < 65536:
+        raise argparse.ArgumentTypeError(f"invalid port {port}: use a number from 1 to 65535")
+    return port
+
+
 def _add_settings_options(parser: argparse.ArgumentParser, default_port: int) -> None:
     suppress = argparse.SUPPRESS
     parser.add_argument("--transport", choices=TRANSPORTS, default=suppress, help="MCP transport (default: stdio)")
     parser.add_argument("--host", default=suppress, help=f"address to bind for sse and streamable-http (default: {DEFAULT_HOST})")
-    parser.add_argument("--port", type=int, default=suppress, help=f"port for sse and streamable-http (default: {default_port})")
+    parser.add_argument("--port", type=_port_number, default=suppress, help=f"port for sse and streamable-http (default: {default_port})")
     parser.add_argument("--engine", default=suppress, help="engine to use (see the tool description for the list)")
     parser.add_argument("--model", default=suppress, help="model for the diffusers engine: a hub id or a local folder")
     parser.add_argument("--output-dir", default=suppress, help="folder for outputs (env REASONING_ACTION_OUTPUT_DIR, default ./outputs)")
@@ -129,9 +140,14 @@ def server_main(
     """Parse the command line, then serve `build_server(settings)` or call one of its tools."""
     prog = f"reasoning-action-{stage.replace('_', '-')}"
     args = _build_parser(prog, description, default_port).parse_args(argv)
-    settings = _settings_from_args(stage, args)
-    configure_logging(settings.log_level)
-    server = build_server(settings)
+    try:
+        settings = _settings_from_args(stage, args)
+        configure_logging(settings.log_level)
+        settings.ensure_output_dir()
+        server = build_server(settings)
+    except ReasoningActionError as error:
+        logger.error("%s cannot start: %s", prog, error)
+        return 2
 
     if args.command == "call":
         return anyio.run(_call_tool, server, args.tool, parse_tool_arguments(args.arguments))

@@ -80,6 +80,20 @@ class Settings:
             values[name] = value
         return cls(**values)  # type: ignore[arg-type]
 
+    def ensure_output_dir(self) -> Path:
+        """Create the output folder if needed; raise `InvalidInputError` when it cannot be used."""
+        try:
+            self.output_dir.mkdir(parents=True, exist_ok=True)
+            probe = self.output_dir / f".write-check-{os.getpid()}"
+            probe.touch()
+            probe.unlink()
+        except OSError as error:
+            raise InvalidInputError(
+                f"output folder {self.output_dir} cannot be used ({error.strerror or error}): "
+                "pass --output-dir (or REASONING_ACTION_OUTPUT_DIR) naming a writable folder"
+            ) from error
+        return self.output_dir
+
     def replace(self, **changes: object) -> Settings:
         """Return a copy with `changes` applied."""
         return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
