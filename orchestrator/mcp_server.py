@@ -34,6 +34,7 @@ from orchestrator.models import (
 )
 from orchestrator.workflow import run_workflow
 from servers.shared import package_version
+from servers.shared.strict_arguments import reject_unknown_arguments
 
 __all__ = ["add_mcp_arguments", "build_workflow_server", "mcp_main"]
 
@@ -133,6 +134,7 @@ def build_workflow_server(config: OrchestratorConfig) -> MCPServer:
         text = f"Made a {summary.total_duration_seconds:.1f} s video with sound from {segments}: {result.video_path} (run {result.run_id})"
         return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=result.model_dump(mode="json"))
 
+    reject_unknown_arguments(server)
     return server
 
 

@@ -146,7 +146,7 @@ def test_main_without_ffmpeg_exits(ffmpeg_missing, make_av_settings: Settings, c
     captured = capsys.readouterr()
 
     assert exit_code == EXIT_ENGINE_UNAVAILABLE
-    assert "Cannot start: ffmpeg not found" in captured.err
+    assert "reasoning-action-av-merge cannot start: ffmpeg not found" in captured.err
     assert captured.out == ""
 
 

@@ -182,3 +182,15 @@ async def test_text_to_image_invalid_input(server, output_dir, arguments, expect
     assert expected in _error_text(result)
     assert not follow_up.is_error
     assert len(list((output_dir / "images").glob("*.png"))) == 1
+
+
+async def test_text_to_image_rejects_misspelled_argument(server, output_dir):
+    async with Client(server) as client:
+        tools = await client.list_tools()
+        result = await client.call_tool("text_to_image", {"prompt": "lake", "widht": 128, "height": 96})
+
+    assert tools.tools[0].input_schema["additionalProperties"] is False
+    assert result.is_error
+    assert "widht" in _error_text(result)
+    assert "Extra inputs are not permitted" in _error_text(result)
+    assert not (output_dir / "images").exists() or not list((output_dir / "images").glob("*.png"))

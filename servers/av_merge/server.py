@@ -32,6 +32,7 @@ from servers.shared.media import MediaInfo, probe
 from servers.shared.resources import register_artifact_resources
 from servers.shared.results import build_manifest, tool_result
 from servers.shared.settings import Settings
+from servers.shared.strict_arguments import reject_unknown_arguments
 from servers.shared.validation import check_range
 from servers.shared.worker import Progress, run_engine
 
@@ -246,6 +247,7 @@ def build_server(settings: Settings) -> MCPServer:
             structured_content=result.model_dump(mode="json"),
         )
 
+    reject_unknown_arguments(server)
     return server
 
 

@@ -34,6 +34,7 @@ from servers.shared.media import VideoEncoder
 from servers.shared.resources import register_artifact_resources
 from servers.shared.results import ArtifactResult, build_manifest, png_thumbnail, tool_result
 from servers.shared.settings import Settings
+from servers.shared.strict_arguments import reject_unknown_arguments
 from servers.shared.validation import check_range, check_seed, check_text
 from servers.shared.worker import Progress, run_engine
 
@@ -355,6 +356,7 @@ def build_server(settings: Settings, *, engine: ImageToVideoEngine | None = None
             thumbnail_png=png_thumbnail(_preview(output), max_side=PREVIEW_MAX_SIDE),
         )
 
+    reject_unknown_arguments(server)
     return server
 
 

@@ -17,6 +17,7 @@ from servers.shared.errors import InvalidInputError
 from servers.shared.resources import register_artifact_resources
 from servers.shared.results import ArtifactResult, build_manifest, png_thumbnail, tool_result
 from servers.shared.settings import Settings
+from servers.shared.strict_arguments import reject_unknown_arguments
 from servers.shared.validation import check_range, check_seed, check_size, check_text
 from servers.shared.worker import Progress, run_engine
 from servers.text2image.engines import ImageOutput, ImageRequest, TextToImageEngine, create_engine
@@ -180,5 +181,6 @@ def build_server(settings: Settings, *, engine: TextToImageEngine | None = None)
             thumbnail_png=png_thumbnail(output.image),
         )
 
+    reject_unknown_arguments(server)
     return server
 

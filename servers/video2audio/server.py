@@ -20,6 +20,7 @@ from servers.shared.errors import InvalidInputError
 from servers.shared.resources import register_artifact_resources
 from servers.shared.results import ArtifactResult, build_manifest, tool_result
 from servers.shared.settings import Settings
+from servers.shared.strict_arguments import reject_unknown_arguments
 from servers.shared.validation import check_range, check_seed
 from servers.shared.worker import Progress, run_engine
 from servers.video2audio.analysis import analyse_video, probe_video
@@ -272,4 +273,5 @@ def build_server(settings: Settings, *, engine: VideoToAudioEngine | None = None
         )
         return tool_result(result, summary=summary, artifact=artifact, mime_type=AUDIO_MIME_TYPES[f".{options.output_format}"])
 
+    reject_unknown_arguments(server)
     return server
