@@ -87,8 +87,15 @@ def load_pipeline(loader: Any, model: str, settings: Settings, *, what: str) -> 
     try:
         pipeline = loader.from_pretrained(source, **options)
     except (OSError, ValueError) as error:
-        hint = "check the folder contains model_index.json" if is_local else "check the hub id, or pass a local folder"
-        raise EngineUnavailableError(f"cannot load {what} model {model!r}: {error}. Fix: {hint}") from error
+        if is_local:
+            hint = "check the folder contains model_index.json and the component folders it names"
+        else:
+            hint = (
+                "check the hub id; on a machine without hub access (HF_HUB_OFFLINE=1 or no network), "
+                "download the model elsewhere, copy its folder here and pass the folder's path"
+            )
+        reason = str(error).strip().rstrip(".")
+        raise EngineUnavailableError(f"cannot load {what} model {model!r}: {reason}. Fix: {hint}") from error
 
     pipeline = pipeline.to(device)
     if hasattr(pipeline, "set_progress_bar_config"):
