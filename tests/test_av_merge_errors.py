@@ -156,3 +156,15 @@ async def test_merge_first_bad_segment_named(server, clips: Clips) -> None:
 
     assert result.is_error is True
     assert "video_segments[1] 'notes.mp4'" in result.content[0].text
+
+
+async def test_merge_rejects_png_renamed_to_mp4(server, clips: Clips, tmp_path) -> None:
+    from PIL import Image
+
+    picture = clips.light.parent / "picture.mp4"
+    Image.new("RGB", (64, 48), (200, 100, 50)).save(picture, format="PNG")
+    result = await call(server, "merge_videos", {"video_segments": [str(clips.light), str(picture)]})
+
+    assert result.is_error is True
+    assert "video_segments[1] 'picture.mp4' is a still image" in result.content[0].text
+    assert "image_to_video" in result.content[0].text

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from servers.shared.artifacts import resolve_input_path
 from servers.shared.errors import MediaDecodeError
-from servers.shared.media import MediaInfo, ffmpeg_exe, probe
+from servers.shared.media import MediaInfo, ffmpeg_exe, is_still_image, probe
 
 __all__ = ["audio_length", "inspect_audio", "inspect_media", "inspect_video", "inspect_videos", "resolve_media"]
 
@@ -51,6 +51,11 @@ def inspect_video(path: Path, *, what: str) -> MediaInfo:
     info = inspect_media(path, what=what)
     if not info.has_video:
         raise MediaDecodeError(f"{what} {path.name!r} has no video stream: pass a video file (mp4, webm, mov, gif)")
+    if is_still_image(info):
+        raise MediaDecodeError(
+            f"{what} {path.name!r} is a still image ({info.format_name}), not a video: "
+            "animate it first with the image2video server's image_to_video tool"
+        )
     if not info.frame_count or info.duration <= 0:
         raise MediaDecodeError(f"{what} {path.name!r} contains no video frames: re-create it")
     if not info.fps or not info.width or not info.height:

@@ -20,7 +20,7 @@ import numpy as np
 
 from servers.shared.errors import EngineUnavailableError, MediaDecodeError
 
-__all__ = ["MediaInfo", "VideoEncoder", "YuvFrame", "ffmpeg_exe", "probe", "rgb_to_yuv420", "run_ffmpeg"]
+__all__ = ["MediaInfo", "VideoEncoder", "YuvFrame", "ffmpeg_exe", "is_still_image", "probe", "rgb_to_yuv420", "run_ffmpeg"]
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +75,14 @@ class MediaInfo:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+_IMAGE_FORMATS = ("image2", "apng")
+
+
+def is_still_image(info: MediaInfo) -> bool:
+    """Tell whether ffmpeg read the file as a picture (PNG, JPEG ...) rather than a video container."""
+    return info.format_name in _IMAGE_FORMATS or info.format_name.endswith("_pipe")
 
 
 def _stream_duration(stream: Any) -> float | None:

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from servers.shared.errors import InvalidInputError, MediaDecodeError
-from servers.shared.media import MediaInfo, probe
+from servers.shared.media import MediaInfo, is_still_image, probe
 from servers.shared.worker import Progress
 
 __all__ = ["ANALYSIS_WIDTH", "MAX_VIDEO_SECONDS", "VideoAnalysis", "analyse_video", "probe_video"]
@@ -32,7 +32,6 @@ CUT_MIN_DIFFERENCE = 0.12
 CUT_NEIGHBOUR_RATIO = 3.0
 # Frames decoded must cover this share of the duration in the header, else the file is truncated.
 MIN_DECODED_SHARE = 0.9
-IMAGE_FORMATS = ("image2", "apng", "gif_pipe")
 
 
 @dataclass
@@ -140,7 +139,7 @@ def probe_video(path: Path, *, what: str = "video_url") -> MediaInfo:
     if not info.has_video:
         kind = "audio only" if info.has_audio else "no video stream (or the file is truncated)"
         raise InvalidInputError(f"{what} {path.name!r} has {kind}: pass a video file (mp4, mov, webm or mkv)")
-    if info.format_name in IMAGE_FORMATS or info.format_name.endswith("_pipe") or (info.frame_count or 0) <= 1:
+    if is_still_image(info) or (info.frame_count or 0) <= 1:
         raise InvalidInputError(
             f"{what} {path.name!r} is a still image ({info.format_name}), not a video: "
             "animate it first with the image2video server's image_to_video tool"
