@@ -28,6 +28,9 @@ from mcp_types import CONNECTION_CLOSED, REQUEST_TIMEOUT
 
 from orchestrator.config import STAGES, OrchestratorConfig, StageConfig, normalize_stage
 
+if sys.version_info < (3, 11):  # pragma: no cover - anyio installs the backport on 3.10.
+    from exceptiongroup import BaseExceptionGroup
+
 __all__ = ["ProgressCallback", "StageConnections", "StageError", "StageUnavailableError"]
 
 logger = logging.getLogger(__name__)
@@ -363,6 +366,9 @@ def _last_log_line(path: Path) -> str | None:
 def _describe_error(error: BaseException | None) -> str:
     if error is None:
         return "unknown error"
+    # Transports fail inside task groups; the wrapped error (say, connection refused) is the cause.
+    while isinstance(error, BaseExceptionGroup) and error.exceptions:
+        error = error.exceptions[0]
     if isinstance(error, MCPError):
         return f"{error.message} (MCP error {error.code})"
     text = str(error)

@@ -191,3 +191,17 @@ async def test_connections_reach_server_by_url(tmp_path: Path) -> None:
 
 if __name__ == "__main__":
     _serve()
+
+
+@pytest.mark.anyio
+async def test_connections_unreachable_url_names_the_cause(tmp_path: Path) -> None:
+    config = OrchestratorConfig(output_dir=tmp_path / "outputs", stages={"video2audio": {"url": "http://127.0.0.1:1/mcp", "retries": 0}})
+
+    async with StageConnections(config) as connections:
+        with pytest.raises(StageUnavailableError) as raised:
+            await connections.call("video2audio", "video_to_audio", {"video_url": "x.mp4"})
+
+    message = str(raised.value)
+    assert "could not start the video2audio server (http://127.0.0.1:1/mcp)" in message
+    assert "ExceptionGroup" not in message
+    assert "ConnectError" in message
