@@ -28,7 +28,7 @@ def _replay(messages: list[dict[str, Any]], then: Any = None) -> Any:
 
 
 class BodySizeLimit:
-    """ASGI middleware answering 413 when a body exceeds `max_bytes`.
+    """ASGI middleware that returns 413 when a body exceeds `max_bytes`.
 
     A declared `Content-Length` over the limit is rejected before any byte is read; a
     chunked body is buffered up to the limit and rejected once it passes it.

@@ -50,7 +50,7 @@ def run_ffmpeg(arguments: list[str], *, what: str, timeout: float | None = None)
 
 @dataclass(frozen=True)
 class MediaInfo:
-    """What a media file contains, read from its headers (and packets where headers are silent)."""
+    """Contents of a media file, read from its headers (and from its packets where headers are silent)."""
 
     path: str
     duration: float

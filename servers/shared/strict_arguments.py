@@ -13,7 +13,7 @@ __all__ = ["reject_unknown_arguments"]
 
 
 def reject_unknown_arguments(server: MCPServer) -> None:
-    """Forbid extra keys in every registered tool's arguments and say so in its input schema.
+    """Forbid extra keys in every registered tool's arguments and mark its input schema to match.
 
     Call it after the tools are registered. It reaches the SDK's tool registry, which has
     no public accessor in mcp 2.3.

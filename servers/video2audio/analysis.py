@@ -1,4 +1,4 @@
-"""What a video shows over time: motion energy, brightness, colour and cuts, read with PyAV.
+"""Video analysis over time: motion energy, brightness, colour and cuts, read with PyAV.
 
 Frames are decoded and subsampled to a thumbnail about 32 pixels wide straight from the
 decoder's planes, so an 80 s 1024x768 clip costs about as much as decoding it. Motion is the mean absolute luma difference between
