@@ -88,12 +88,7 @@ class MergeResult(ArtifactResult):
         warnings: Sequence[str],
     ) -> MergeResult:
         return cls(
-            path=str(artifact.path),
-            uri=artifact.uri,
-            resource_uri=artifact.resource_uri,
-            engine=_ENGINE,
-            elapsed_seconds=round(elapsed, 3),
-            warnings=list(warnings),
+            **ArtifactResult.common_fields(artifact, engine=_ENGINE, elapsed=elapsed, warnings=warnings),
             duration_seconds=round(output.duration, 6),
             expected_duration_seconds=round(plan.duration, 6),
             duration_rule=describe_duration(plan),
@@ -155,12 +150,7 @@ class MuxResult(ArtifactResult):
         sources: tuple[Path, Path],
     ) -> MuxResult:
         return cls(
-            path=str(artifact.path),
-            uri=artifact.uri,
-            resource_uri=artifact.resource_uri,
-            engine=_ENGINE,
-            elapsed_seconds=round(elapsed, 3),
-            warnings=list(warnings),
+            **ArtifactResult.common_fields(artifact, engine=_ENGINE, elapsed=elapsed, warnings=warnings),
             duration_seconds=round(output.duration, 6),
             audio_duration_seconds=round(output.audio_duration, 6) if output.audio_duration is not None else None,
             audio_codec=output.audio_codec,

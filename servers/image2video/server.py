@@ -322,14 +322,9 @@ def build_server(settings: Settings, *, engine: ImageToVideoEngine | None = None
         store.write_manifest(next_frame.path, manifest([str(video.path)], {"continuation": record}))
 
         result = ImageToVideoResult(
-            path=str(video.path),
-            uri=video.uri,
-            resource_uri=video.resource_uri,
-            engine=engine.name,
-            model=engine.model,
-            seed=request.seed,
-            elapsed_seconds=round(elapsed, 3),
-            warnings=warnings,
+            **ArtifactResult.common_fields(
+                video, engine=engine.name, model=engine.model, seed=request.seed, elapsed=elapsed, warnings=warnings
+            ),
             frames=request.frame_count,
             fps=request.fps,
             duration=request.duration,

@@ -30,6 +30,28 @@ class ArtifactResult(BaseModel):
     elapsed_seconds: float = Field(description="Wall-clock time of the call in seconds.")
     warnings: list[str] = Field(default_factory=list, description="Things the caller should know about the output.")
 
+    @staticmethod
+    def common_fields(
+        artifact: Artifact,
+        *,
+        engine: str,
+        elapsed: float,
+        warnings: Sequence[str],
+        model: str | None = None,
+        seed: int | None = None,
+    ) -> dict[str, Any]:
+        """Return the fields above for `artifact`, to unpack into a subclass's constructor."""
+        return {
+            "path": str(artifact.path),
+            "uri": artifact.uri,
+            "resource_uri": artifact.resource_uri,
+            "engine": engine,
+            "model": model,
+            "seed": seed,
+            "elapsed_seconds": round(elapsed, 3),
+            "warnings": list(warnings),
+        }
+
 
 def png_thumbnail(image: Any, max_side: int = THUMBNAIL_MAX_SIDE) -> bytes:
     """Encode a PIL image as PNG, shrunk so its long side is at most `max_side` pixels."""

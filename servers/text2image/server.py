@@ -159,14 +159,9 @@ def build_server(settings: Settings, *, engine: TextToImageEngine | None = None)
             ),
         )
         result = TextToImageResult(
-            path=str(artifact.path),
-            uri=artifact.uri,
-            resource_uri=artifact.resource_uri,
-            engine=engine.name,
-            model=engine.model,
-            seed=request.seed,
-            elapsed_seconds=round(elapsed, 3),
-            warnings=output.warnings,
+            **ArtifactResult.common_fields(
+                artifact, engine=engine.name, model=engine.model, seed=request.seed, elapsed=elapsed, warnings=output.warnings
+            ),
             width=output.image.width,
             height=output.image.height,
             prompt=request.prompt,

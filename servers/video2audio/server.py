@@ -244,14 +244,9 @@ def build_server(settings: Settings, *, engine: VideoToAudioEngine | None = None
             ),
         )  # fmt: skip
         result = VideoToAudioResult(
-            path=str(artifact.path),
-            uri=artifact.uri,
-            resource_uri=artifact.resource_uri,
-            engine=engine.name,
-            model=engine.model,
-            seed=options.seed,
-            elapsed_seconds=round(elapsed, 3),
-            warnings=warnings,
+            **ArtifactResult.common_fields(
+                artifact, engine=engine.name, model=engine.model, seed=options.seed, elapsed=elapsed, warnings=warnings
+            ),
             duration=round(duration, 6),
             video_duration=round(request.analysis.duration, 6),
             sample_rate=output.sample_rate,
