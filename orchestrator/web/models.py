@@ -19,7 +19,7 @@ class Base(DeclarativeBase):
 
 
 class TaskRow(Base):
-    """One task: what was requested, where it stands and what it produced.
+    """One task: its request, its status and what it produced.
 
     Times are stored as naive UTC because SQLite keeps no time zone.
     """

@@ -35,7 +35,7 @@ class TaskFailedError(Exception):
 
 
 class ExecutionContext:
-    """What a running task gets: its id and a progress reporter."""
+    """Handle given to a running task: its id and a progress reporter."""
 
     def __init__(self, runner: TaskRunner, task_id: str) -> None:
         self.task_id = task_id

@@ -35,7 +35,9 @@ class Canvas:
 
 def canvas_for(first: MediaInfo) -> Canvas:
     """Return the canvas of a join: the first segment's size (even) and frame rate."""
-    assert first.width and first.height and first.fps
+    assert first.width, "probe found no frame width"
+    assert first.height, "probe found no frame height"
+    assert first.fps, "probe found no frame rate"
     width = first.width + first.width % 2
     height = first.height + first.height % 2
     return Canvas(width=width, height=height, fps=Fraction(first.fps).limit_denominator(_MAX_RATE_DENOMINATOR))

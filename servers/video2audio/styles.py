@@ -14,7 +14,7 @@ __all__ = ["DEFAULT_STYLE", "STYLES", "StyleRecipe", "style_help"]
 
 @dataclass(frozen=True, kw_only=True)
 class StyleRecipe:
-    """How the procedural engine renders a style; frequencies in Hz, times in seconds."""
+    """Recipe of a style for the procedural engine. Frequencies are in Hz and times in seconds."""
 
     description: str
     prompt_words: str

@@ -1,4 +1,4 @@
-"""What a text-to-image engine receives and returns."""
+"""Requests and results of text-to-image engines."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""What a video-to-audio engine receives and returns."""
+"""Requests and results of video-to-audio engines."""
 
 from __future__ import annotations
 
