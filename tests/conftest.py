@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -33,3 +34,19 @@ def make_settings(output_dir: Path) -> Callable[..., Settings]:
         return Settings.from_env(stage, environ={}, output_dir=output_dir, **overrides)
 
     return factory
+
+
+@pytest.fixture(autouse=True)
+def _restore_root_log_handlers() -> Iterator[None]:
+    """Drop root log handlers that an in-process `main()` added during a test.
+
+    `logging.basicConfig(stream=sys.stderr)` binds pytest's capture stream, which is closed
+    after the test; a later record would then fail with "I/O operation on closed file".
+    """
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    for handler in root.handlers[:]:
+        if handler not in handlers:
+            root.removeHandler(handler)
+    root.setLevel(level)

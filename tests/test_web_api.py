@@ -32,12 +32,14 @@ def tiny_image(prompt: str = "宁静的森林中流淌的溪水") -> dict[str, A
     return {"prompt": prompt, "width": 64, "height": 64, "num_inference_steps": 2, "seed": 7}
 
 
-def tiny_workflow(iterations: int = 1, *, fps: int = 8, duration: float = 1.0) -> dict[str, Any]:
+def tiny_workflow(
+    iterations: int = 1, *, fps: int = 8, duration: float = 1.0, size: tuple[int, int] = (128, 96)
+) -> dict[str, Any]:
     return {
         "prompt": "宁静的森林中流淌的溪水",
         "iterations": iterations,
         "workflow_config": {
-            "image_config": {"width": 128, "height": 96, "seed": 11},
+            "image_config": {"width": size[0], "height": size[1], "seed": 11},
             "video_config": {"fps": fps, "duration": duration},
             "audio_config": {"audio_style": "nature"},
         },
@@ -499,10 +501,15 @@ def test_api_workflow_succeeds(shared: tuple[TestClient, Path]) -> None:
 @pytest.mark.slow
 def test_api_cancel_running_workflow(tmp_path: Path) -> None:
     with build_client(tmp_path, max_concurrent_workflows=1) as client:
-        running = client.post("/api/workflow", json=tiny_workflow(iterations=20, fps=30, duration=4.0)).json()
+        # Segments of a few seconds each, so the cancellation reaches a tool call in flight.
+        long_run = tiny_workflow(iterations=20, fps=30, duration=4.0, size=(640, 480))
+        running = client.post("/api/workflow", json=long_run).json()
         waiting = client.post("/api/workflow", json=tiny_workflow(iterations=1)).json()
         with client.websocket_connect(f"/ws/tasks/{running['task_id']}") as socket:
-            while not any(step["stage"] == "image2video" for step in socket.receive_json()["steps"]):
+            # A fraction between 0 and 100 was reported by the server, so the tool runs there.
+            while not any(
+                step["stage"] == "image2video" and 0 < step["progress"] < 100 for step in socket.receive_json()["steps"]
+            ):
                 pass
         queued = client.get(f"/api/tasks/{waiting['task_id']}").json()
         cancelled_waiting = client.delete(f"/api/tasks/{waiting['task_id']}").json()
