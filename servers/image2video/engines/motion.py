@@ -1,9 +1,11 @@
 """The `motion` engine: camera motion over the still image, on the CPU, with no weights.
 
 Each frame is one bicubic resample of the chain's first image (the base) through the
-camera's view box, with Pillow's separable resize and a fractional box, accurate to
-sub-pixels. The zoom is never below 1, so the resample never minifies, which keeps it
-free of aliasing and shimmer. Frames go to the writer one at a time.
+camera's view box, accurate to sub-pixels: Pillow's separable resize with a fractional
+box for RGB frames, and for yuv420p frames the same kernel with its vertical pass looked
+up from rows precomputed at 1/16-pixel phases (see `polyphase`). The zoom is never below
+1, so the resample never minifies, which keeps it free of aliasing and shimmer. Frames
+go to the writer one at a time.
 
 A continuation renders from the chain's base image, not from the previous segment's last
 frame, so a long chain is resampled once per frame instead of once per segment and does
@@ -26,6 +28,7 @@ from PIL import Image
 
 from servers.image2video.engines.base import FrameWriter, VideoOutput, VideoRequest
 from servers.image2video.engines.camera import CameraPath, SegmentMotion, view_box
+from servers.image2video.engines.polyphase import PolyphasePlane
 from servers.shared.artifacts import resolve_input_path
 from servers.shared.errors import ReasoningActionError
 from servers.shared.frames import load_rgb_image, pixel_sha256, psnr
@@ -63,29 +66,27 @@ def render_view(base: Image.Image, box: tuple[float, float, float, float]) -> Im
 
 @dataclass(frozen=True)
 class _YuvBase:
-    """The base image as yuv420p planes, each a Pillow "L" image, resampled per frame.
+    """The base image as yuv420p planes, each ready for per-frame resampling.
 
     Resampling one full and two quarter-size planes costs about half of resampling the
     RGB image, and the encoder then skips its own colour conversion.
     """
 
-    y: Image.Image
-    u: Image.Image
-    v: Image.Image
+    y: PolyphasePlane
+    u: PolyphasePlane
+    v: PolyphasePlane
 
     @classmethod
-    def from_start(cls, start: _Start) -> _YuvBase:
+    def from_start(cls, start: _Start, pool: ThreadPoolExecutor) -> _YuvBase:
+        """Split the start's base into planes and prepare the three of them in parallel."""
         base = start.base if start.colour_lut is None else start.base.point(start.colour_lut)
         planes = rgb_to_yuv420(np.asarray(base))
-        return cls(y=Image.fromarray(planes.y), u=Image.fromarray(planes.u), v=Image.fromarray(planes.v))
+        y, u, v = pool.map(PolyphasePlane, (planes.y, planes.u, planes.v))
+        return cls(y=y, u=u, v=v)
 
     def render(self, box: tuple[float, float, float, float]) -> YuvFrame:
-        half_box = tuple(value / 2 for value in box)
-        return YuvFrame(
-            y=np.asarray(self.y.resize(self.y.size, Image.Resampling.BICUBIC, box=box)),
-            u=np.asarray(self.u.resize(self.u.size, Image.Resampling.BICUBIC, box=half_box)),
-            v=np.asarray(self.v.resize(self.v.size, Image.Resampling.BICUBIC, box=half_box)),
-        )
+        half_box = (box[0] / 2, box[1] / 2, box[2] / 2, box[3] / 2)
+        return YuvFrame(y=self.y.render(box), u=self.u.render(half_box), v=self.v.render(half_box))
 
 
 def _fit_colour_lut(rendered: np.ndarray, supplied: np.ndarray) -> tuple[list[int], float]:
@@ -124,12 +125,13 @@ class MotionEngine:
             ease_out=request.last_segment,
         )
         total = request.frame_count + 1
-        yuv_base = _YuvBase.from_start(start) if getattr(write_frame, "pixel_format", "rgb24") == "yuv420p" else None
+        wants_yuv = getattr(write_frame, "pixel_format", "rgb24") == "yuv420p"
 
         # Pillow releases the GIL while resampling, so frames render in parallel threads, a
         # bounded number ahead of the encoder, and are written in order.
         workers = max(1, min(MAX_RENDER_THREADS, os.cpu_count() or 1))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="motion-render") as pool:
+            yuv_base = _YuvBase.from_start(start, pool) if wants_yuv else None
             pending: deque[Future[np.ndarray | YuvFrame]] = deque()
             for index in range(request.frame_count + 1):
                 # The frame after the segment is the next segment's start image, so it stays RGB.
