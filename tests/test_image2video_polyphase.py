@@ -59,7 +59,7 @@ def test_polyphase_matches_pillow_bicubic(box):
     assert psnr(rendered, expected) >= 47.0
 
 
-def test_polyphase_rows_on_the_phase_grid_equal_pillow_passes():
+def test_polyphase_on_phase_grid_exact():
     plane = detailed_plane()
     # A row step of 15/16 pixel and this top put every output row on a 1/16 phase.
     top = 5 / 16 + 1 / 32
