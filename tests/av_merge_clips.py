@@ -46,6 +46,8 @@ class Clips:
     mid: Path  # 64x48, 30 fps, 45 frames, grey 130
     large: Path  # 128x96, 25 fps, 25 frames, grey 100
     other_crf: Path  # 64x48, 30 fps, 30 frames, encoded at another CRF (different PPS)
+    full_range: Path  # 64x48, 30 fps, 30 frames, H.264 yuvj420p (full range)
+    yuv444: Path  # 64x48, 30 fps, 30 frames, H.264 yuv444p
     with_audio: Path  # 64x48, 30 fps, 2 s, AAC sine at 330 Hz
     vp9: Path  # 64x48, 30 fps, 1 s VP9 webm
     short_audio: Path  # 1.3 s sine wav, 44.1 kHz mono
@@ -73,6 +75,12 @@ def _build_clips(folder: Path) -> Clips:
     mid = _write_clip(folder / "mid.mp4", width=64, height=48, fps=30, frames=45, level=130)
     large = _write_clip(folder / "large.mp4", width=128, height=96, fps=25, frames=25, level=100)
     other_crf = _write_clip(folder / "other-crf.mp4", width=64, height=48, fps=30, frames=30, level=90, crf=35)
+    full_range, yuv444 = folder / "full-range.mp4", folder / "yuv444.mp4"
+    for path, pixel_format in ((full_range, "yuvj420p"), (yuv444, "yuv444p")):
+        run_ffmpeg(
+            ["-i", str(light), "-c:v", "libx264", "-crf", "18", "-preset", "veryfast", "-pix_fmt", pixel_format, str(path)],
+            what=f"making a {pixel_format} clip",
+        )
 
     with_audio = folder / "with-audio.mp4"
     run_ffmpeg(
@@ -107,7 +115,8 @@ def _build_clips(folder: Path) -> Clips:
     truncated_data.write_bytes(long_clip.read_bytes()[: int(long_clip.stat().st_size * 0.6)])
 
     return Clips(
-        folder=folder, light=light, dark=dark, mid=mid, large=large, other_crf=other_crf, with_audio=with_audio, vp9=vp9,
+        folder=folder, light=light, dark=dark, mid=mid, large=large, other_crf=other_crf, full_range=full_range,
+        yuv444=yuv444, with_audio=with_audio, vp9=vp9,
         short_audio=short_audio, long_audio=long_audio, not_video=not_video, empty=empty,
         truncated_moov=truncated_moov, truncated_data=truncated_data,
     )  # fmt: skip

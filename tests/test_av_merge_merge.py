@@ -138,6 +138,22 @@ async def test_merge_other_encoder_setup_reencoded(server, clips: Clips) -> None
     assert merged["frame_count"] == 60
 
 
+@pytest.mark.parametrize(
+    ("first", "second", "reason"),
+    [
+        ("light", "full_range", "segment 1 ('full-range.mp4') differs from the first segment in encoder setup (SPS/PPS)"),
+        ("light", "yuv444", "segment 1 ('yuv444.mp4') differs from the first segment in profile (High vs High 4:4:4 Predictive)"),
+        ("yuv444", "light", "pixel format yuv444p is converted to yuv420p for playback everywhere"),
+    ],
+)
+async def test_merge_other_pixel_format_reencoded(server, clips: Clips, first: str, second: str, reason: str) -> None:
+    merged = await merge(server, video_segments=[str(getattr(clips, first)), str(getattr(clips, second))], quality="low")
+
+    assert merged["method"] == "re_encode"
+    assert merged["re_encode_reason"] == reason
+    assert probe(merged["path"]).pix_fmt == "yuv420p"
+
+
 async def test_merge_stream_copy_switched_off(server, clips: Clips) -> None:
     merged = await merge(server, video_segments=[str(clips.light), str(clips.dark)], allow_stream_copy=False, quality="low")
 

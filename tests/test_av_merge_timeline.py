@@ -141,7 +141,7 @@ def test_segment_frame_count_at_canvas_rate() -> None:
 
 
 def test_stream_copy_allowed_for_identical_segments() -> None:
-    blocker = stream_copy_blocker([signature()] * 3, NAMES, allowed_codecs=frozenset({"h264"}), output_format="mp4")
+    blocker = stream_copy_blocker([signature()] * 3, NAMES, pix_fmt="yuv420p", allowed_codecs=frozenset({"h264"}), output_format="mp4")
 
     assert blocker is None
 
@@ -157,7 +157,7 @@ def test_stream_copy_allowed_for_identical_segments() -> None:
 )
 def test_stream_copy_blocked_by_mismatch(change: dict[str, object], expected: str) -> None:
     blocker = stream_copy_blocker(
-        [signature(), signature(**change)], NAMES, allowed_codecs=frozenset({"h264"}), output_format="mp4"
+        [signature(), signature(**change)], NAMES, pix_fmt="yuv420p", allowed_codecs=frozenset({"h264"}), output_format="mp4"
     )
 
     assert blocker is not None
@@ -165,13 +165,13 @@ def test_stream_copy_blocked_by_mismatch(change: dict[str, object], expected: st
 
 
 def test_stream_copy_blocked_by_container() -> None:
-    blocker = stream_copy_blocker([signature()], NAMES, allowed_codecs=frozenset({"vp9"}), output_format="webm")
+    blocker = stream_copy_blocker([signature()], NAMES, pix_fmt="yuv420p", allowed_codecs=frozenset({"vp9"}), output_format="webm")
 
     assert blocker == "webm output needs re-encoding h264 video"
 
 
 def test_stream_copy_blocked_by_pixel_format() -> None:
-    blocker = stream_copy_blocker([signature(pix_fmt="yuv444p")], NAMES, allowed_codecs=frozenset({"h264"}), output_format="mp4")
+    blocker = stream_copy_blocker([signature()], NAMES, pix_fmt="yuv444p", allowed_codecs=frozenset({"h264"}), output_format="mp4")
 
     assert blocker == "pixel format yuv444p is converted to yuv420p for playback everywhere"
 

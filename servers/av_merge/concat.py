@@ -15,7 +15,14 @@ from pathlib import Path
 
 from servers.shared.media import MediaInfo
 
-__all__ = ["CopySignature", "concat_input_arguments", "copy_signature", "stream_copy_blocker", "write_concat_list"]
+__all__ = [
+    "CopySignature",
+    "concat_input_arguments",
+    "copy_signature",
+    "pinned_duration_microseconds",
+    "stream_copy_blocker",
+    "write_concat_list",
+]
 
 
 @dataclass(frozen=True)
@@ -38,7 +45,9 @@ def copy_signature(info: MediaInfo) -> CopySignature:
         codec=info.video_codec,
         width=info.width,
         height=info.height,
-        pix_fmt=info.pix_fmt,
+        # Extradata (H.264's SPS, for one) fixes the pixel format and is compared by hash.
+        # A headers-only probe leaves `pix_fmt` unset, so it is compared only without extradata.
+        pix_fmt=None if info.video_extradata_sha1 else info.pix_fmt,
         fps=info.fps,
         time_base=info.time_base,
         profile=info.video_profile,
@@ -50,15 +59,19 @@ def stream_copy_blocker(
     signatures: Sequence[CopySignature],
     names: Sequence[str],
     *,
+    pix_fmt: str | None,
     allowed_codecs: frozenset[str],
     output_format: str,
 ) -> str | None:
-    """Return why the segments cannot be stream-copied into `output_format`, or None if they can."""
+    """Return why the segments cannot be stream-copied into `output_format`, or None if they can.
+
+    `pix_fmt` is the first segment's pixel format, from a full probe.
+    """
     first = signatures[0]
     if first.codec not in allowed_codecs:
         return f"{output_format} output needs re-encoding {first.codec} video"
-    if first.pix_fmt != "yuv420p":
-        return f"pixel format {first.pix_fmt} is converted to yuv420p for playback everywhere"
+    if pix_fmt != "yuv420p":
+        return f"pixel format {pix_fmt} is converted to yuv420p for playback everywhere"
     if (first.width or 0) % 2 or (first.height or 0) % 2:
         return f"odd frame size {first.width}x{first.height} is padded to even sides"
     for index, signature in enumerate(signatures[1:], start=1):
@@ -79,14 +92,25 @@ def _first_difference(first: CopySignature, other: CopySignature) -> str:
     return "nothing"
 
 
-def write_concat_list(paths: Sequence[Path], durations: Sequence[float], list_path: Path) -> None:
-    """Write a concat demuxer script; each entry's `duration` pins where the next segment starts."""
+def write_concat_list(paths: Sequence[Path], durations: Sequence[float] | None, list_path: Path) -> None:
+    """Write a concat demuxer script; each entry's `duration` pins where the next segment starts.
+
+    Without `durations`, the demuxer reads each file's duration from its container.
+    """
+    if durations is not None and len(durations) != len(paths):
+        raise ValueError(f"durations has {len(durations)} entries for {len(paths)} segments: pass one per segment")
     lines = ["ffconcat version 1.0"]
-    for path, duration in zip(paths, durations, strict=True):
+    for index, path in enumerate(paths):
         quoted = str(path).replace("'", "'\\''")
         lines.append(f"file '{quoted}'")
-        lines.append(f"duration {duration:.6f}")
+        if durations is not None:
+            lines.append(f"duration {durations[index]:.6f}")
     list_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def pinned_duration_microseconds(duration: float) -> int:
+    """Return the duration a concat script pins for a segment of `duration` seconds, in microseconds."""
+    return round(float(f"{duration:.6f}") * 1_000_000)
 
 
 def concat_input_arguments(list_path: Path) -> list[str]:

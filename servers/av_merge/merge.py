@@ -47,7 +47,7 @@ from servers.av_merge.transitions import (
 from servers.shared.media import MediaInfo
 from servers.shared.worker import Progress
 
-__all__ = ["MergePlan", "Method", "plan_merge", "run_merge"]
+__all__ = ["MergePlan", "Method", "plan_merge", "run_merge", "video_copy_arguments"]
 
 logger = logging.getLogger(__name__)
 
@@ -159,7 +159,11 @@ def _re_encode_reason(
         return f"the '{timeline.transition_type}' transition blends frames"
     signatures = [copy_signature(info) for info in infos]
     return stream_copy_blocker(
-        signatures, names, allowed_codecs=STREAM_COPY_CODECS[output_format], output_format=output_format
+        signatures,
+        names,
+        pix_fmt=infos[0].pix_fmt,
+        allowed_codecs=STREAM_COPY_CODECS[output_format],
+        output_format=output_format,
     )
 
 
@@ -206,16 +210,24 @@ def _with_joined_segment_audio(plan: MergePlan, wav_path: Path, progress: Progre
     return replace(plan, audio=wav_path, audio_fit=fit)
 
 
+def video_copy_arguments(list_path: Path, output_format: str) -> list[str]:
+    """Return the ffmpeg arguments that stream-copy the video of the segments in `list_path`, with no audio."""
+    return [*concat_input_arguments(list_path), "-map", "0:v:0", "-c:v", "copy", "-an", *_faststart(output_format)]
+
+
 def _stream_copy_arguments(plan: MergePlan, list_path: Path) -> list[str]:
     write_concat_list(plan.segments, [info.duration for info in plan.infos], list_path)
-    arguments = [*concat_input_arguments(list_path)]
-    if plan.audio is not None:
-        arguments += ["-i", str(plan.audio)]
-    arguments += ["-map", "0:v:0", "-c:v", "copy"]
+    if plan.audio_fit is None:
+        return video_copy_arguments(list_path, plan.output_format)
+
+    arguments = [*concat_input_arguments(list_path), "-i", str(plan.audio), "-map", "0:v:0", "-c:v", "copy"]
     arguments += _soundtrack_arguments(plan, audio_input=1)
-    if plan.output_format in ("mp4", "mov"):
-        arguments += ["-movflags", "+faststart"]
-    return arguments
+    return [*arguments, *_faststart(plan.output_format)]
+
+
+def _faststart(output_format: str) -> list[str]:
+    """Move the index to the front of mp4 and mov files, so players can start before the download ends."""
+    return ["-movflags", "+faststart"] if output_format in ("mp4", "mov") else []
 
 
 def _part_arguments(plan: MergePlan, index: int) -> list[str]:

@@ -21,7 +21,7 @@ from servers.shared.errors import EngineUnavailableError, MediaDecodeError
 from servers.shared.media import ffmpeg_exe
 from servers.shared.worker import Progress
 
-__all__ = ["STATS_PERIOD_SECONDS", "check_ffmpeg", "run_ffmpeg_job"]
+__all__ = ["STATS_PERIOD_SECONDS", "FfmpegJob", "check_ffmpeg", "run_ffmpeg_job"]
 
 logger = logging.getLogger(__name__)
 
@@ -65,32 +65,63 @@ def run_ffmpeg_job(
     `MediaDecodeError` with the end of the failing ffmpeg's log, and
     `GenerationCancelledError` (after killing every ffmpeg) when the request is cancelled.
     """
-    started = time.perf_counter()
-    stdin = subprocess.PIPE if feeders else subprocess.DEVNULL
-    with tempfile.TemporaryFile() as error_log:
-        process = subprocess.Popen(_command(arguments, progress=True), stdin=stdin, stdout=subprocess.PIPE, stderr=error_log)
-        feeding = _Feeding(feeders, process, what) if feeders else None
+    FfmpegJob(arguments, what=what, feeders=feeders).wait(total_seconds=total_seconds, progress=progress, message=message)
+
+
+class FfmpegJob:
+    """One ffmpeg process, started at construction and followed by `wait`, or killed by `stop`.
+
+    Until `wait` runs, ffmpeg's progress pipe is not read. ffmpeg writes about 200 bytes per
+    stats period, so by estimate it runs about a minute before a 64 KiB pipe fills and pauses it.
+    """
+
+    def __init__(self, arguments: list[str], *, what: str, feeders: Sequence[list[str]] = ()) -> None:
+        self.what = what
+        self._started = time.perf_counter()
+        self._error_log = tempfile.TemporaryFile()
+        stdin = subprocess.PIPE if feeders else subprocess.DEVNULL
+        self._process = subprocess.Popen(
+            _command(arguments, progress=True), stdin=stdin, stdout=subprocess.PIPE, stderr=self._error_log
+        )
+        self._feeding = _Feeding(feeders, self._process, what) if feeders else None
+
+    def wait(self, *, total_seconds: float, progress: Progress, message: str) -> None:
+        """Follow ffmpeg to its end, reporting seconds written; raise if it fails or the request is cancelled."""
         try:
-            _follow_progress(process, total_seconds, progress, message)
-            return_code = process.wait()
+            _follow_progress(self._process, total_seconds, progress, message)
+            return_code = self._process.wait()
         except BaseException:
-            if feeding is not None:
-                feeding.stop()
-            process.kill()
-            process.wait()
-            logger.info("Stopped ffmpeg (pid %d) while %s", process.pid, what)
+            self.stop()
             raise
+        if self._feeding is not None:
+            self._feeding.join()
+
+        try:
+            if return_code != 0:
+                raise MediaDecodeError(f"ffmpeg failed while {self.what}: {_log_tail(self._error_log, return_code)}")
+            if self._feeding is not None and self._feeding.error is not None:
+                raise self._feeding.error
         finally:
-            if feeding is not None:
-                feeding.join()
+            self._close()
+        progress(total_seconds, total_seconds, message)
+        logger.debug("ffmpeg finished %s in %.2f s", self.what, time.perf_counter() - self._started)
 
-        if return_code != 0:
-            raise MediaDecodeError(f"ffmpeg failed while {what}: {_log_tail(error_log, return_code)}")
-    if feeding is not None and feeding.error is not None:
-        raise feeding.error
+    def stop(self) -> None:
+        """Kill ffmpeg and its feeders, and wait for them to exit."""
+        if self._feeding is not None:
+            self._feeding.stop()
+        if self._process.poll() is None:
+            self._process.kill()
+            logger.info("Stopped ffmpeg (pid %d) while %s", self._process.pid, self.what)
+        self._process.wait()
+        if self._feeding is not None:
+            self._feeding.join()
+        self._close()
 
-    progress(total_seconds, total_seconds, message)
-    logger.debug("ffmpeg finished %s in %.2f s", what, time.perf_counter() - started)
+    def _close(self) -> None:
+        if self._process.stdout is not None:
+            self._process.stdout.close()
+        self._error_log.close()
 
 
 def _command(arguments: Sequence[str], *, progress: bool) -> list[str]:

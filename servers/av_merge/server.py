@@ -24,6 +24,7 @@ from servers.av_merge.merge import MergePlan, plan_merge, run_merge
 from servers.av_merge.mux import AudioFit, MixMode, mux_arguments
 from servers.av_merge.results import MergeResult, MuxResult, ProbeResult, describe_duration, segments_text
 from servers.av_merge.runner import check_ffmpeg, run_ffmpeg_job
+from servers.av_merge.speculative import SpeculativeCopy
 from servers.av_merge.transitions import TransitionType
 from servers.shared import package_version
 from servers.shared.artifacts import ArtifactStore, source_label
@@ -121,16 +122,15 @@ def build_server(settings: Settings) -> MCPServer:
         started = time.perf_counter()
 
         def work(progress: Progress) -> tuple[MergePlan, Path, MediaInfo]:
-            plan = _plan_from_references(
-                video_segments, audio_url, roots,
-                output_format=output_format, quality=quality, transition_type=transition_type,
-                transition_duration=transition_duration, allow_stream_copy=allow_stream_copy,
-                audio_fade_seconds=audio_fade_seconds,
-            )  # fmt: skip
-            logger.info("merge_videos: %d segments by %s into %s", len(plan.segments), plan.method, output_format)
-            with store.create(f"merged-{source_label(plan.segments[0])}", f".{output_format}") as (temporary_path, final_path):
-                run_merge(plan, temporary_path, progress)
-                output_info = probe(temporary_path)
+            segments = _resolve_segments(video_segments, roots)
+            with store.create(f"merged-{source_label(segments[0])}", f".{output_format}") as (temporary_path, final_path):
+                plan = _plan_and_join(
+                    segments, audio_url, roots, temporary_path, progress,
+                    output_format=output_format, quality=quality, transition_type=transition_type,
+                    transition_duration=transition_duration, allow_stream_copy=allow_stream_copy,
+                    audio_fade_seconds=audio_fade_seconds,
+                )  # fmt: skip
+                output_info = probe(temporary_path, headers_only=True)
             return plan, final_path, output_info
 
         plan, final_path, output_info = await run_engine(work, send_progress=ctx.report_progress, name="merge_videos")
@@ -261,22 +261,71 @@ def _check_merge_request(segments: list[str], audio_url: str | None, output_form
     check_range("audio_fade_seconds", audio_fade_seconds, 0.0, MAX_FADE_SECONDS)
 
 
-def _plan_from_references(
-    segment_references: list[str],
+def _segment_whats(count: int) -> list[str]:
+    return [f"video_segments[{index}]" for index in range(count)]
+
+
+def _resolve_segments(references: list[str], roots: tuple[Path, ...]) -> list[Path]:
+    """Resolve every segment inside the allowed roots, rejecting missing and empty files."""
+    whats = _segment_whats(len(references))
+    return [resolve_media(reference, roots, what=what) for reference, what in zip(references, whats, strict=True)]
+
+
+def _plan(
+    segments: list[Path],
     audio_reference: str | None,
     roots: tuple[Path, ...],
     **options: object,
 ) -> MergePlan:
-    """Resolve and inspect every input, then plan the join."""
-    whats = [f"video_segments[{index}]" for index in range(len(segment_references))]
-    segments = [resolve_media(reference, roots, what=what) for reference, what in zip(segment_references, whats, strict=True)]
-    infos = inspect_videos(segments, whats=whats)
+    """Inspect every input, then plan the join."""
+    infos = inspect_videos(segments, whats=_segment_whats(len(segments)))
 
     audio, audio_info = None, None
     if audio_reference:
         audio = resolve_media(audio_reference, roots, what="audio_url")
         audio_info = inspect_audio(audio, what="audio_url")
     return plan_merge(segments, infos, audio=audio, audio_info=audio_info, **options)  # type: ignore[arg-type]
+
+
+def _plan_and_join(
+    segments: list[Path],
+    audio_reference: str | None,
+    roots: tuple[Path, ...],
+    output_path: Path,
+    progress: Progress,
+    **options: object,
+) -> MergePlan:
+    """Plan the join and write it to `output_path`.
+
+    A plain cut without a soundtrack is likely a stream copy of the video alone, so that
+    copy starts before the inputs are checked and is kept if the plan agrees (see
+    `speculative`).
+    """
+    may_copy_early = (
+        options["allow_stream_copy"] and options["transition_type"] == "none" and audio_reference is None
+        and options["output_format"] != "gif"
+    )  # fmt: skip
+    early = SpeculativeCopy(segments, output_path, str(options["output_format"])) if may_copy_early else None
+    try:
+        plan = _plan(segments, audio_reference, roots, **options)
+    except BaseException:
+        _stop_early_copy(early)
+        raise
+
+    logger.info("merge_videos: %d segments by %s into %s", len(plan.segments), plan.method, plan.output_format)
+    if early is not None and early.matches(plan):
+        early.finish(plan, progress)
+    else:
+        _stop_early_copy(early)
+        run_merge(plan, output_path, progress)
+    return plan
+
+
+def _stop_early_copy(early: SpeculativeCopy | None) -> None:
+    """Kill a copy started before the checks, when the plan differs from it or failed."""
+    if early is not None:
+        early.stop()
+        logger.info("merge_videos: discarded the stream copy started before the checks")
 
 
 def _mux_format(video: Path, info: MediaInfo) -> str:
