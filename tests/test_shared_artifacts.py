@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import time
 
 import pytest
 
-from servers.shared.artifacts import MAX_NAME_BYTES, ArtifactStore, make_file_name, read_manifest, resolve_input_path, source_label
+from servers.shared.artifacts import MAX_NAME_BYTES, STALE_PARTIAL_SECONDS, ArtifactStore, make_file_name, read_manifest, resolve_input_path, source_label
 from servers.shared.errors import InputNotFoundError, InvalidInputError
 
 LONG_CHINESE_PROMPT = "美丽的日落山景，油画风格，" * 40
@@ -173,3 +174,27 @@ def test_source_label_strips_stamp_and_id(tmp_path):
     assert source_label(stored) == "s000-宁静的森林"
     assert source_label(tmp_path / "merged-20261204-210428-s000-lake-a738a147.mp4") == "s000-lake"
     assert source_label(tmp_path / "holiday clip.mp4") == "holiday clip"
+
+
+def test_store_removes_stale_partials(tmp_path):
+    folder = tmp_path / "video"
+    folder.mkdir()
+    stale, fresh, finished = folder / ".partial-0a1b2c3d-old.mp4", folder / ".partial-4e5f6a7b-new.mp4", folder / "done.mp4"
+    for path in (stale, fresh, finished):
+        path.write_bytes(b"data")
+    old_time = time.time() - STALE_PARTIAL_SECONDS - 60
+    os.utime(stale, (old_time, old_time))
+    os.utime(finished, (old_time, old_time))
+
+    ArtifactStore(tmp_path, kind="video", resource_prefix="artifact://video/")
+
+    assert not stale.exists()
+    assert fresh.exists()
+    assert finished.exists()
+
+
+def test_store_without_folder_removes_nothing(tmp_path):
+    store = ArtifactStore(tmp_path, kind="image", resource_prefix="artifact://image/")
+
+    assert store.remove_stale_partials() == []
+    assert not (tmp_path / "image").exists()

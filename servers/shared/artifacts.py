@@ -30,6 +30,8 @@ __all__ = [
     "ArtifactStore",
     "MANIFEST_SUFFIX",
     "MAX_NAME_BYTES",
+    "PARTIAL_PREFIX",
+    "STALE_PARTIAL_SECONDS",
     "make_file_name",
     "read_manifest",
     "resolve_input_path",
@@ -39,6 +41,9 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 MANIFEST_SUFFIX = ".json"
+PARTIAL_PREFIX = ".partial-"
+# A temporary output untouched for this long was left by a process that died mid-write.
+STALE_PARTIAL_SECONDS = 24 * 3600
 MAX_NAME_BYTES = 120  # Far below the 255-byte limit of common file systems, leaving room for suffixes.
 _SLUG_BYTES = 60
 _UNSAFE = re.compile(r"[^\w\-]+", re.UNICODE)
@@ -160,6 +165,28 @@ class ArtifactStore:
             raise ValueError(f"kind must be a plain folder name, got {kind!r}")
         self.folder = Path(output_dir) / kind
         self.resource_prefix = resource_prefix
+        self.remove_stale_partials()
+
+    def remove_stale_partials(self, max_age_seconds: float = STALE_PARTIAL_SECONDS) -> list[Path]:
+        """Delete temporary outputs not modified for `max_age_seconds`, and return their paths.
+
+        A server killed mid-write never renames or removes its temporary file. A temporary
+        file exists only while a call writes it, so one untouched for a day belongs to no call.
+        """
+        if not self.folder.is_dir():
+            return []
+        cutoff = time.time() - max_age_seconds
+        removed = []
+        for path in self.folder.glob(f"{PARTIAL_PREFIX}*"):
+            try:
+                if path.is_file() and path.stat().st_mtime < cutoff:
+                    path.unlink()
+                    removed.append(path)
+            except OSError as error:
+                logger.warning("Failed to remove the stale temporary output %s: %s", path, error)
+        if removed:
+            logger.info("Removed %d stale temporary outputs from %s", len(removed), self.folder)
+        return removed
 
     def artifact_for(self, path: Path) -> Artifact:
         return Artifact(path=path, resource_uri=self.resource_prefix + quote(path.name))
@@ -183,7 +210,7 @@ class ArtifactStore:
         self.folder.mkdir(parents=True, exist_ok=True)
         final_path = self.folder / make_file_name(hint, suffix)
         # The temporary name keeps the real suffix because encoders pick the format from it.
-        temporary_path = final_path.with_name(f".partial-{uuid.uuid4().hex[:8]}-{final_path.name}")
+        temporary_path = final_path.with_name(f"{PARTIAL_PREFIX}{uuid.uuid4().hex[:8]}-{final_path.name}")
         try:
             yield temporary_path, final_path
         except BaseException:
@@ -196,7 +223,7 @@ class ArtifactStore:
     def write_manifest(self, artifact_path: Path, manifest: Mapping[str, Any]) -> Path:
         """Write the JSON sidecar of `artifact_path` atomically and return its path."""
         manifest_path = artifact_path.with_name(artifact_path.name + MANIFEST_SUFFIX)
-        temporary_path = manifest_path.with_name(f".partial-{uuid.uuid4().hex[:8]}-{manifest_path.name}")
+        temporary_path = manifest_path.with_name(f"{PARTIAL_PREFIX}{uuid.uuid4().hex[:8]}-{manifest_path.name}")
         try:
             temporary_path.write_text(json.dumps(manifest, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
             os.replace(temporary_path, manifest_path)
