@@ -44,6 +44,7 @@ from orchestrator.models import (
 )
 from orchestrator.progress import EventCallback, ProgressTracker, audio_key, segment_key
 from orchestrator.soundtrack import join_windows, window_segments
+from orchestrator.warning_summary import merge_repeated
 
 if sys.version_info < (3, 11):  # pragma: no cover - anyio installs the backport on 3.10.
     from exceptiongroup import BaseExceptionGroup
@@ -450,7 +451,7 @@ class _Run:
             manifest_path=str(self.manifest.path),
             workflow_summary=summary,
             enhancements=self.enhancements,
-            warnings=self.warnings,
+            warnings=merge_repeated(self.warnings),
             elapsed_seconds=round(elapsed, 3),
         )
 

@@ -178,3 +178,11 @@ def test_workflow_colour_matched_frames_keep_the_camera_path(workflow_run: Any) 
     result, _, _ = workflow_run
 
     assert not [warning for warning in result.warnings if "new camera path" in warning]
+
+
+def test_workflow_repeated_warnings_listed_once(workflow_run: Any) -> None:
+    result, _, _ = workflow_run
+    prompt_warnings = [warning for warning in result.warnings if "does not read text" in warning]
+
+    assert len(prompt_warnings) == 1
+    assert prompt_warnings[0].startswith(f"image2video 1-{ITERATIONS}: ")
