@@ -108,6 +108,23 @@ async def test_probe_media_truncated_named(server, clips: Clips) -> None:
     assert "moov atom not found" in result.content[0].text
 
 
+async def test_probe_media_warns_truncated_data(server, clips: Clips) -> None:
+    result = await call(server, "probe_media", {"path": str(clips.truncated_data)})
+    probed = result.structured_content
+
+    assert result.is_error is False
+    assert len(probed["warnings"]) == 1
+    assert probed["warnings"][0].startswith("the file is truncated: its boxes declare ")
+    assert probed["warnings"][0].endswith("bytes more than it has, so its duration and frame counts come from its header and overstate what plays; re-create it")
+    assert ". Warning: the file is truncated" in result.content[0].text
+
+
+async def test_probe_media_complete_file_no_warning(server, clips: Clips) -> None:
+    result = await call(server, "probe_media", {"path": str(clips.light)})
+
+    assert result.structured_content["warnings"] == []
+
+
 async def test_stdio_server_bad_input_then_serves(clips: Clips, make_av_settings: Settings) -> None:
     environment = {**make_av_settings.to_env(), "PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "")}
     parameters = StdioServerParameters(

@@ -19,7 +19,15 @@ from servers.shared.artifacts import resolve_input_path
 from servers.shared.errors import MediaDecodeError
 from servers.shared.media import MediaInfo, ffmpeg_exe, is_still_image, probe
 
-__all__ = ["audio_length", "inspect_audio", "inspect_media", "inspect_video", "inspect_videos", "resolve_media"]
+__all__ = [
+    "audio_length",
+    "inspect_audio",
+    "inspect_media",
+    "inspect_video",
+    "inspect_videos",
+    "resolve_media",
+    "truncation_warnings",
+]
 
 _DIAGNOSE_TIMEOUT_SECONDS = 20
 _MAX_PROBE_THREADS = 4
@@ -108,6 +116,19 @@ def inspect_audio(path: Path, *, what: str) -> MediaInfo:
     if audio_length(info) <= 0:
         raise MediaDecodeError(f"{what} {path.name!r} has an empty audio stream: re-create it")
     return info
+
+
+def truncation_warnings(path: Path, info: MediaInfo) -> list[str]:
+    """Return a warning when an mp4 or mov file is shorter than its boxes declare, else nothing."""
+    if not _is_iso_media(info):
+        return []
+    missing = _missing_box_bytes(path)
+    if not missing:
+        return []
+    return [
+        f"the file is truncated: its boxes declare {missing} bytes more than it has, so its duration and frame counts come from "
+        "its header and overstate what plays; re-create it"
+    ]
 
 
 def audio_length(info: MediaInfo) -> float:

@@ -183,9 +183,12 @@ class ProbeResult(BaseModel):
     sample_rate: int | None = Field(description="Audio sample rate in Hz, or null.")
     channels: int | None = Field(description="Audio channels, or null.")
     audio_duration_seconds: float | None = Field(description="Length of the audio stream in seconds, or null.")
+    warnings: list[str] = Field(
+        default_factory=list, description="Problems found in the file, such as a truncated mp4 whose header overstates it."
+    )
 
     @classmethod
-    def from_info(cls, info: MediaInfo) -> ProbeResult:
+    def from_info(cls, info: MediaInfo, *, warnings: Sequence[str] = ()) -> ProbeResult:
         return cls(
             path=info.path,
             format_name=info.format_name,
@@ -203,6 +206,7 @@ class ProbeResult(BaseModel):
             sample_rate=info.sample_rate,
             channels=info.channels,
             audio_duration_seconds=round(info.audio_duration, 6) if info.audio_duration is not None else None,
+            warnings=list(warnings),
         )
 
     def summary(self) -> str:
@@ -214,4 +218,4 @@ class ProbeResult(BaseModel):
             parts.append(f"audio {self.audio_codec} {self.sample_rate} Hz x{self.channels}, {length}")
         else:
             parts.append("no audio")
-        return "; ".join(parts)
+        return "; ".join(parts) + "".join(f". Warning: {warning}" for warning in self.warnings)

@@ -19,6 +19,7 @@ from servers.av_merge.inputs import (
     inspect_video,
     inspect_videos,
     resolve_media,
+    truncation_warnings,
 )
 from servers.av_merge.merge import MergePlan, plan_merge, run_merge
 from servers.av_merge.mux import AudioFit, MixMode, mux_arguments
@@ -239,7 +240,8 @@ def build_server(settings: Settings) -> MCPServer:
     ) -> Annotated[CallToolResult, ProbeResult]:
         def work(progress: Progress) -> ProbeResult:
             resolved = resolve_media(path, roots, what="path")
-            return ProbeResult.from_info(inspect_media(resolved, what="path"))
+            info = inspect_media(resolved, what="path")
+            return ProbeResult.from_info(info, warnings=truncation_warnings(resolved, info))
 
         result = await run_engine(work, name="probe_media")
         return CallToolResult(
