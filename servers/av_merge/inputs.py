@@ -92,9 +92,9 @@ def inspect_videos(paths: Sequence[Path], *, whats: Sequence[str]) -> list[Media
     """Inspect several videos at once; the first failing one in order raises its error.
 
     Only the first video is probed in full. The others are read from their headers, which
-    give everything a join compares except the pixel format, and for the codecs that mp4
-    and mov stream-copy, that format is part of the decoder setup compared by hash. PyAV
-    releases the GIL while it opens a file, so a few threads share the work.
+    give everything a join compares except the pixel format. For the codecs that mp4 and
+    mov stream-copy, the pixel format is part of the decoder setup, which is compared by
+    hash. PyAV releases the GIL while it opens a file, so a few threads share the work.
     """
     headers_only = [False] + [True] * (len(paths) - 1)
     workers = max(1, min(_MAX_PROBE_THREADS, os.cpu_count() or 1, len(paths)))
