@@ -153,6 +153,18 @@ def test_parse_prompt_example_prompts() -> None:
     assert (forest.time, forest.elements, forest.style) == ("day", ("forest", "stream"), None)
 
 
+@pytest.mark.parametrize(("prompt", "absent"), [("岁月静好的小镇", "moon"), ("上海的街道", "sea"), ("星期天的公园", "stars")])
+def test_parse_prompt_skips_non_scene_words(prompt: str, absent: str) -> None:
+    scene = parse_prompt(prompt)
+    assert absent not in scene.elements
+    assert scene.time == "day"
+
+
+def test_parse_prompt_masked_word_keeps_neighbours() -> None:
+    scene = parse_prompt("上海的海边")
+    assert {"beach", "sea"} <= set(scene.elements)
+
+
 def test_parse_prompt_longest_keyword_consumes_text() -> None:
     scene = parse_prompt("银河")
     assert "stars" in scene.elements

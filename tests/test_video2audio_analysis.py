@@ -89,6 +89,15 @@ def test_scene_words_match_whole_english_words() -> None:
     assert "rain" not in elements
 
 
+@pytest.mark.parametrize(
+    ("text", "absent"),
+    [("油画风格的城市", "wind"), ("岁月静好的小镇", "crickets"), ("三个月后的上海", "waves"), ("坐火车去旅行", "fire")],
+)
+def test_scene_words_skip_non_scene_words(text: str, absent: str) -> None:
+    elements, _ = match_elements(text)
+    assert absent not in elements
+
+
 def test_provenance_follows_parents_to_prompt(tmp_path: Path) -> None:
     image = tmp_path / "image.png"
     first = tmp_path / "segment-1.mp4"

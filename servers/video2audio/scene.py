@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 from servers.shared.artifacts import read_manifest
+from servers.shared.scene_words import mask_non_scene_words
 
 __all__ = ["SOUND_ELEMENTS", "Scene", "describe_scene", "find_provenance_prompt", "match_elements"]
 
@@ -70,6 +71,7 @@ class Scene:
 
 def _matches(text: str, words: tuple[tuple[str, ...], tuple[str, ...]]) -> bool:
     english, chinese = words
+    text = mask_non_scene_words(text)
     lowered = text.lower()
     if any(word in text for word in chinese):
         return True

@@ -15,6 +15,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from servers.shared.scene_words import mask_non_scene_words
+
 __all__ = [
     "Scene",
     "parse_prompt",
@@ -199,7 +201,7 @@ _ENGLISH_PATTERNS = {keyword: _english_pattern(keyword) for keyword in KEYWORDS 
 
 def find_keywords(text: str) -> list[tuple[int, str]]:
     """Return (position, keyword) for every keyword in `text`, longest keywords first."""
-    remaining = text.lower()
+    remaining = mask_non_scene_words(text.lower())
     found: list[tuple[int, str]] = []
     for keyword in _ORDERED_KEYWORDS:
         if keyword.isascii():
