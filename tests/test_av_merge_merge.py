@@ -154,6 +154,21 @@ async def test_merge_other_pixel_format_reencoded(server, clips: Clips, first: s
     assert probe(merged["path"]).pix_fmt == "yuv420p"
 
 
+async def test_merge_edit_list_cut_reencoded(server, clips: Clips) -> None:
+    info = probe(clips.edit_list_cut)
+    stored, playing = info.frame_count, round(info.duration * 30)
+
+    merged = await merge(server, video_segments=[str(clips.light), str(clips.edit_list_cut)], quality="low")
+
+    assert stored > playing + 1
+    assert merged["method"] == "re_encode"
+    assert merged["re_encode_reason"] == (
+        f"segment 1 ('edit-list-cut.mp4') stores {stored} frames but plays {playing}: an edit list hides or delays some of them"
+    )
+    assert merged["frame_count"] == 30 + playing
+    assert len(frame_levels(Path(merged["path"]))) == 30 + playing
+
+
 async def test_merge_stream_copy_switched_off(server, clips: Clips) -> None:
     merged = await merge(server, video_segments=[str(clips.light), str(clips.dark)], allow_stream_copy=False, quality="low")
 

@@ -19,6 +19,7 @@ __all__ = [
     "CopySignature",
     "concat_input_arguments",
     "copy_signature",
+    "hidden_frames_blocker",
     "pinned_duration_microseconds",
     "stream_copy_blocker",
     "write_concat_list",
@@ -78,6 +79,25 @@ def stream_copy_blocker(
         if signature != first:
             field = _first_difference(first, signature)
             return f"segment {index} ({names[index]!r}) differs from the first segment in {field}"
+    return None
+
+
+def hidden_frames_blocker(infos: Sequence[MediaInfo], names: Sequence[str]) -> str | None:
+    """Return why a segment whose stored frames differ from its playing time cannot be copied, or None.
+
+    An mp4 cut with `-c copy` keeps the frames before its first keyframe and hides them with
+    an edit list. The concat demuxer does not apply edit lists when it copies, so those
+    frames would show.
+    """
+    for index, info in enumerate(infos):
+        if not info.frame_count or not info.fps:
+            continue
+        playing = info.duration * info.fps
+        if abs(info.frame_count - playing) > 1:
+            return (
+                f"segment {index} ({names[index]!r}) stores {info.frame_count} frames but plays {round(playing)}: "
+                "an edit list hides or delays some of them"
+            )
     return None
 
 

@@ -25,7 +25,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
-from servers.av_merge.concat import concat_input_arguments, copy_signature, stream_copy_blocker, write_concat_list
+from servers.av_merge.concat import (
+    concat_input_arguments,
+    copy_signature,
+    hidden_frames_blocker,
+    stream_copy_blocker,
+    write_concat_list,
+)
 from servers.av_merge.export import (
     STREAM_COPY_CODECS,
     audio_encoder_arguments,
@@ -157,6 +163,9 @@ def _re_encode_reason(
         return "gif output is always encoded"
     if timeline.transition_type != "none":
         return f"the '{timeline.transition_type}' transition blends frames"
+    hidden = hidden_frames_blocker(infos, names)
+    if hidden is not None:
+        return hidden
     signatures = [copy_signature(info) for info in infos]
     return stream_copy_blocker(
         signatures,
