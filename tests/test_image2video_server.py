@@ -216,7 +216,9 @@ async def test_chain_colour_edited_start_keeps_edit(server, image_path, input_di
     second = await call(server, image_url=str(edited_path), fps=8, duration=1.0, seed=4, transition_type="none")
 
     assert not second.is_error, second.content[0].text
-    assert any("colour" in warning for warning in second.structured_content["warnings"])
+    assert second.structured_content["start_colour_edit_psnr"] > 30.0
+    assert not [warning for warning in second.structured_content["warnings"] if "colour" in warning]
+    assert first.structured_content["start_colour_edit_psnr"] is None
     assert psnr(decode_frames(second.structured_content["path"])[0], edited) > 32.0
 
 

@@ -80,6 +80,14 @@ class ImageToVideoResult(ArtifactResult):
     chain_id: str = Field(description="Identifier shared by all segments chained from the same first image.")
     segment_index: int = Field(description="Position of this segment in its chain, starting at 0.")
     chain_start_seconds: float = Field(description="Time in the chained video at which this segment starts.")
+    start_colour_edit_psnr: float | None = Field(
+        default=None,
+        description=(
+            "When image_url is the previous segment's next frame with its colours edited: how closely a per-channel "
+            "gain and offset reproduce the edit, in dB (100 for an exact fit). Every frame then carries the same edit. "
+            "Null otherwise."
+        ),
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -335,6 +343,7 @@ def build_server(settings: Settings, *, engine: ImageToVideoEngine | None = None
             transition_type=parameters.transition_type,
             faded_in=fade_in,
             faded_out=fade_out,
+            start_colour_edit_psnr=output.details.get("start_colour_edit_psnr"),
             **chain,
         )
         logger.info("image_to_video wrote %s (%d frames) in %.2f s", video.path, request.frame_count, elapsed)

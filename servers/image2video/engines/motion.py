@@ -43,6 +43,7 @@ ENGINE_NAME = "motion"
 MAX_RENDER_THREADS = 4
 MIN_COLOUR_FIT_PSNR = 30.0  # Below this, the start image is a different picture, not a colour edit.
 _FIT_SAMPLES = 65536
+MAX_REPORTED_PSNR = 100.0
 
 
 @dataclass
@@ -55,6 +56,7 @@ class _Start:
     previous: CameraPath | None
     colour_lut: list[int] | None
     warnings: list[str]
+    colour_fit_psnr: float | None = None
 
 
 def render_view(base: Image.Image, box: tuple[float, float, float, float]) -> Image.Image:
@@ -159,7 +161,11 @@ class MotionEngine:
             warnings.append("the motion engine does not read text: the prompt only named the output files")
         if request.num_inference_steps is not None:
             warnings.append("num_inference_steps applies to the diffusers engine only and was ignored")
-        details = {"camera_start_time": start.start_time, "camera_end_time": motion.end_time}
+        details = {
+            "camera_start_time": start.start_time,
+            "camera_end_time": motion.end_time,
+            "start_colour_edit_psnr": start.colour_fit_psnr,
+        }
         return VideoOutput(next_frame=next_frame, chain_state=chain_state, warnings=warnings, details=details)
 
     @staticmethod
@@ -232,7 +238,6 @@ class MotionEngine:
                 f"(PSNR {fit_psnr:.1f} dB after fitting)"
             )
         start.colour_lut = lut
-        start.warnings.append(
-            f"the start image is a colour-edited next frame (fit PSNR {fit_psnr:.1f} dB); applied the same colour change to every frame"
-        )
+        # An exact fit has an infinite PSNR, which JSON cannot carry.
+        start.colour_fit_psnr = round(min(fit_psnr, MAX_REPORTED_PSNR), 1)
         return start
