@@ -205,6 +205,17 @@ async def test_chain_three_segments_exact_total_duration(server, image_path):
     assert len({content["chain_id"] for content in contents}) == 1
 
 
+async def test_image_to_video_warns_rounded_duration(server, image_path):
+    rounded = await call(server, image_url=str(image_path), fps=1, duration=0.5, seed=1)
+    close = await call(server, image_url=str(image_path), fps=29.97, duration=0.5, seed=1)
+
+    assert rounded.structured_content["frames"] == 1
+    assert rounded.structured_content["duration"] == 1.0
+    assert "duration 0.5 s is not a whole number of frames at 1 fps: the video has 1 frame (1.000 s)" in rounded.structured_content["warnings"]
+    assert close.structured_content["frames"] == 15
+    assert not [warning for warning in close.structured_content["warnings"] if "whole number of frames" in warning]
+
+
 async def test_chain_colour_edited_start_keeps_edit(server, image_path, input_dir):
     first = await call(server, image_url=str(image_path), fps=8, duration=1.0, seed=4, transition_type="none")
     next_path = Path(first.structured_content["next_frame_path"])

@@ -107,6 +107,17 @@ def frame_count_for(duration: float, fps: float) -> int:
     return math.floor(duration * fps + 0.5)
 
 
+def _rounding_warnings(duration: float, fps: float, frame_count: int) -> list[str]:
+    """Warn when whole frames change the requested duration by more than 1 %, as 0.5 s at 1 fps does."""
+    actual = frame_count / fps
+    if abs(actual - duration) <= 0.01 * duration:
+        return []
+    return [
+        f"duration {duration:g} s is not a whole number of frames at {fps:g} fps: the video has {frame_count} "
+        f"frame{'s' if frame_count != 1 else ''} ({actual:.3f} s)"
+    ]
+
+
 def _validate(
     *,
     motion_scale: float,
@@ -291,7 +302,7 @@ def build_server(settings: Settings, *, engine: ImageToVideoEngine | None = None
         output, video_path, frame_path = await run_engine(work, send_progress=ctx.report_progress, name=TOOL_NAME)
         elapsed = time.perf_counter() - started
 
-        warnings = [*loaded.warnings, *output.warnings]
+        warnings = [*loaded.warnings, *_rounding_warnings(duration, request.fps, request.frame_count), *output.warnings]
         video = store.artifact_for(video_path)
         next_frame = store.artifact_for(frame_path)
         recorded_parameters = {
