@@ -49,6 +49,7 @@ class Clips:
     full_range: Path  # 64x48, 30 fps, 30 frames, H.264 yuvj420p (full range)
     yuv444: Path  # 64x48, 30 fps, 30 frames, H.264 yuv444p
     edit_list_cut: Path  # 64x48, 30 fps, plays 1 s but stores the frames back to its keyframe, hidden by an edit list
+    rotated: Path  # light.mp4 stream-copied with a 90 degree display rotation
     with_audio: Path  # 64x48, 30 fps, 2 s, AAC sine at 330 Hz
     vp9: Path  # 64x48, 30 fps, 1 s VP9 webm
     short_audio: Path  # 1.3 s sine wav, 44.1 kHz mono
@@ -89,6 +90,8 @@ def _build_clips(folder: Path) -> Clips:
         what="making a clip to cut",
     )  # fmt: skip
     run_ffmpeg(["-ss", "0.5", "-i", str(three_seconds), "-t", "1", "-c", "copy", str(edit_list_cut)], what="cutting a clip by stream copy")
+    rotated = folder / "rotated.mp4"
+    run_ffmpeg(["-display_rotation", "90", "-i", str(light), "-c", "copy", str(rotated)], what="rotating a clip")
 
     with_audio = folder / "with-audio.mp4"
     run_ffmpeg(
@@ -124,7 +127,7 @@ def _build_clips(folder: Path) -> Clips:
 
     return Clips(
         folder=folder, light=light, dark=dark, mid=mid, large=large, other_crf=other_crf, full_range=full_range,
-        yuv444=yuv444, edit_list_cut=edit_list_cut, with_audio=with_audio, vp9=vp9,
+        yuv444=yuv444, edit_list_cut=edit_list_cut, rotated=rotated, with_audio=with_audio, vp9=vp9,
         short_audio=short_audio, long_audio=long_audio, not_video=not_video, empty=empty,
         truncated_moov=truncated_moov, truncated_data=truncated_data,
     )  # fmt: skip

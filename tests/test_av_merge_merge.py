@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import av
 import numpy as np
 import pytest
 
 from servers.shared.media import probe
+from servers.shared.mp4_boxes import quarter_turns, video_display_matrix
 from tests.av_merge_clips import (  # noqa: F401 (fixtures)
     Clips,
     call,
@@ -167,6 +169,28 @@ async def test_merge_edit_list_cut_reencoded(server, clips: Clips) -> None:
     )
     assert merged["frame_count"] == 30 + playing
     assert len(frame_levels(Path(merged["path"]))) == 30 + playing
+
+
+async def test_merge_rotated_segment_reencoded_upright(server, clips: Clips) -> None:
+    merged = await merge(server, video_segments=[str(clips.light), str(clips.rotated)], quality="low")
+    with av.open(merged["path"]) as container:
+        frames = [frame.to_ndarray(format="gray") for frame in container.decode(video=0)]
+
+    assert merged["method"] == "re_encode"
+    assert merged["re_encode_reason"] == "segment 1 ('rotated.mp4') differs from the first segment in display rotation (its display matrix)"
+    assert len(frames) == 60
+    assert frames[45].shape == (48, 64)
+    # Turned upright, the 48x64 picture fits the 64x48 canvas with black bars left and right.
+    assert frames[45][:, :8].mean() < 30
+    assert frames[45][:, 28:36].mean() > 150
+
+
+async def test_merge_rotated_segments_keep_rotation(server, clips: Clips) -> None:
+    merged = await merge(server, video_segments=[str(clips.rotated), str(clips.rotated)])
+
+    assert merged["method"] == "stream_copy"
+    assert video_display_matrix(Path(merged["path"])) == video_display_matrix(clips.rotated)
+    assert quarter_turns(video_display_matrix(clips.rotated)) % 2 == 1
 
 
 async def test_merge_stream_copy_switched_off(server, clips: Clips) -> None:

@@ -38,6 +38,7 @@ class CopySignature:
     time_base: str | None
     profile: str | None
     extradata_sha1: str | None
+    display_matrix: tuple[int, int, int, int] | None = None
 
 
 def copy_signature(info: MediaInfo) -> CopySignature:
@@ -53,6 +54,7 @@ def copy_signature(info: MediaInfo) -> CopySignature:
         time_base=info.time_base,
         profile=info.video_profile,
         extradata_sha1=info.video_extradata_sha1,
+        display_matrix=info.display_matrix,
     )
 
 
@@ -102,11 +104,11 @@ def hidden_frames_blocker(infos: Sequence[MediaInfo], names: Sequence[str]) -> s
 
 
 def _first_difference(first: CopySignature, other: CopySignature) -> str:
-    labels = {"extradata_sha1": "encoder setup (SPS/PPS)"}
+    labels = {"extradata_sha1": "encoder setup (SPS/PPS)", "display_matrix": "display rotation (its display matrix)"}
     for name in CopySignature.__dataclass_fields__:
         mine, theirs = getattr(first, name), getattr(other, name)
         if mine != theirs:
-            if name == "extradata_sha1":
+            if name in labels:
                 return labels[name]
             return f"{name} ({mine} vs {theirs})"
     return "nothing"

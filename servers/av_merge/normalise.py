@@ -1,10 +1,10 @@
 """Bring segments that differ in size, pixel format or frame rate onto one canvas and clock.
 
-The canvas is the first segment's size, rounded up to even sides because yuv420p needs
-them. Every other segment is scaled to fit inside it with its aspect ratio kept and padded
-with black (letterbox or pillarbox). Every segment is resampled to the first segment's
-frame rate and cut or extended to an exact frame count, so the joined length is known
-before ffmpeg runs.
+The canvas is the first segment's size as shown (after its rotation), rounded up to even
+sides because yuv420p needs them. Every other segment is scaled to fit inside it with its
+aspect ratio kept and padded with black (letterbox or pillarbox). Every segment is
+resampled to the first segment's frame rate and cut or extended to an exact frame count,
+so the joined length is known before ffmpeg runs.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from servers.shared.media import MediaInfo
+from servers.shared.mp4_boxes import quarter_turns
 
 __all__ = ["Canvas", "canvas_for", "normalise_filter", "segment_frame_count"]
 
@@ -34,12 +35,19 @@ class Canvas:
 
 
 def canvas_for(first: MediaInfo) -> Canvas:
-    """Return the canvas of a join: the first segment's size (even) and frame rate."""
+    """Return the canvas of a join: the first segment's size as shown (even) and its frame rate.
+
+    ffmpeg turns decoded frames upright by their display matrix, so a quarter turn swaps
+    the stored width and height.
+    """
     assert first.width, "probe found no frame width"
     assert first.height, "probe found no frame height"
     assert first.fps, "probe found no frame rate"
-    width = first.width + first.width % 2
-    height = first.height + first.height % 2
+    width, height = first.width, first.height
+    if quarter_turns(first.display_matrix) % 2:
+        width, height = height, width
+    width += width % 2
+    height += height % 2
     return Canvas(width=width, height=height, fps=Fraction(first.fps).limit_denominator(_MAX_RATE_DENOMINATOR))
 
 

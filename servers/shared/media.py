@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from servers.shared.errors import EngineUnavailableError, MediaDecodeError
+from servers.shared.mp4_boxes import DisplayMatrix, video_display_matrix
 
 __all__ = ["MediaInfo", "VideoEncoder", "YuvFrame", "ffmpeg_exe", "is_still_image", "probe", "rgb_to_yuv420", "run_ffmpeg"]
 
@@ -74,6 +75,8 @@ class MediaInfo:
     video_extradata_sha1: str | None = None
     # Length the container states for the whole file, which can differ from `duration` (the video's).
     container_duration: float | None = None
+    # Rotation or flip that players apply to the video (mp4 and mov only); None when upright.
+    display_matrix: DisplayMatrix | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -171,6 +174,7 @@ def probe(path: Path | str, *, headers_only: bool = False) -> MediaInfo:
                 time_base=str(video.time_base) if video.time_base else None,
                 video_profile=video.codec_context.profile,
                 video_extradata_sha1=_sha1_or_none(video.codec_context.extradata),
+                display_matrix=video_display_matrix(path) if container.format.name.startswith("mov,mp4") else None,
             )
         if audio is not None:
             fields.update(
