@@ -108,7 +108,7 @@ def frame_count_for(duration: float, fps: float) -> int:
 
 
 def _rounding_warnings(duration: float, fps: float, frame_count: int) -> list[str]:
-    """Warn when whole frames change the requested duration by more than 1 %, as 0.5 s at 1 fps does."""
+    """Return a warning when whole frames change the requested duration by more than 1 %, as 0.5 s at 1 fps does."""
     actual = frame_count / fps
     if abs(actual - duration) <= 0.01 * duration:
         return []
