@@ -50,6 +50,7 @@ class Clips:
     yuv444: Path  # 64x48, 30 fps, 30 frames, H.264 yuv444p
     edit_list_cut: Path  # 64x48, 30 fps, plays 1 s but stores the frames back to its keyframe, hidden by an edit list
     rotated: Path  # light.mp4 stream-copied with a 90 degree display rotation
+    near_keyframe_cut: Path  # cut 1 frame past a keyframe with -c copy: its edit list hides 1 or 2 frames
     with_audio: Path  # 64x48, 30 fps, 2 s, AAC sine at 330 Hz
     vp9: Path  # 64x48, 30 fps, 1 s VP9 webm
     short_audio: Path  # 1.3 s sine wav, 44.1 kHz mono
@@ -90,6 +91,8 @@ def _build_clips(folder: Path) -> Clips:
         what="making a clip to cut",
     )  # fmt: skip
     run_ffmpeg(["-ss", "0.5", "-i", str(three_seconds), "-t", "1", "-c", "copy", str(edit_list_cut)], what="cutting a clip by stream copy")
+    near_keyframe_cut = folder / "near-keyframe-cut.mp4"
+    run_ffmpeg(["-ss", "2.034", "-i", str(three_seconds), "-t", "0.5", "-c", "copy", str(near_keyframe_cut)], what="cutting near a keyframe")
     rotated = folder / "rotated.mp4"
     run_ffmpeg(["-display_rotation", "90", "-i", str(light), "-c", "copy", str(rotated)], what="rotating a clip")
 
@@ -127,7 +130,7 @@ def _build_clips(folder: Path) -> Clips:
 
     return Clips(
         folder=folder, light=light, dark=dark, mid=mid, large=large, other_crf=other_crf, full_range=full_range,
-        yuv444=yuv444, edit_list_cut=edit_list_cut, rotated=rotated, with_audio=with_audio, vp9=vp9,
+        yuv444=yuv444, edit_list_cut=edit_list_cut, rotated=rotated, near_keyframe_cut=near_keyframe_cut, with_audio=with_audio, vp9=vp9,
         short_audio=short_audio, long_audio=long_audio, not_video=not_video, empty=empty,
         truncated_moov=truncated_moov, truncated_data=truncated_data,
     )  # fmt: skip

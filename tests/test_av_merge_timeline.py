@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from servers.av_merge.concat import CopySignature, stream_copy_blocker, write_concat_list
+from servers.av_merge.concat import CopySignature, copy_signature, stream_copy_blocker, write_concat_list
 from servers.av_merge.export import audio_encoder_arguments, gif_filter, video_encoder_arguments
 from servers.av_merge.mux import AudioFit, fit_audio_filter
 from servers.av_merge.normalise import canvas_for, segment_frame_count
@@ -246,3 +246,12 @@ def test_audio_fit_pads_without_fade() -> None:
     assert fit.action == "padded"
     assert "afade" not in chain
     assert fit.describe() == "audio was 28.000 s shorter than the video: padded with silence"
+
+
+def test_copy_signature_ignores_fields_fixed_by_extradata() -> None:
+    full = MediaInfo(path="a.mp4", duration=1.0, format_name="mp4", has_video=True, video_codec="h264", pix_fmt="yuv420p",
+                     video_profile="High", video_extradata_sha1="abc")  # fmt: skip
+    headers_only = MediaInfo(path="b.mp4", duration=1.0, format_name="mp4", has_video=True, video_codec="h264",
+                             video_extradata_sha1="abc")  # fmt: skip
+
+    assert copy_signature(full) == copy_signature(headers_only)

@@ -47,12 +47,12 @@ def copy_signature(info: MediaInfo) -> CopySignature:
         codec=info.video_codec,
         width=info.width,
         height=info.height,
-        # Extradata (H.264's SPS, for one) fixes the pixel format and is compared by hash.
-        # A headers-only probe leaves `pix_fmt` unset, so it is compared only without extradata.
+        # Extradata (H.264's SPS, for one) fixes the pixel format and profile and is compared by
+        # hash. A headers-only probe can leave both unset, so they count only without extradata.
         pix_fmt=None if info.video_extradata_sha1 else info.pix_fmt,
+        profile=None if info.video_extradata_sha1 else info.video_profile,
         fps=info.fps,
         time_base=info.time_base,
-        profile=info.video_profile,
         extradata_sha1=info.video_extradata_sha1,
         display_matrix=info.display_matrix,
     )
@@ -87,18 +87,20 @@ def stream_copy_blocker(
 def hidden_frames_blocker(infos: Sequence[MediaInfo], names: Sequence[str]) -> str | None:
     """Return why a segment whose stored frames differ from its playing time cannot be copied, or None.
 
-    An mp4 cut with `-c copy` keeps the frames before its first keyframe and hides them with
-    an edit list. The concat demuxer does not apply edit lists when it copies, so those
-    frames would show.
+    An mp4 cut with `-c copy` keeps the frames back to its keyframe and hides them with an
+    edit list. The concat demuxer does not apply edit lists when it copies, so those frames
+    would show.
     """
     for index, info in enumerate(infos):
+        if info.hidden_frames:
+            return f"segment {index} ({names[index]!r}) stores {info.frame_count} frames and its edit list hides {info.hidden_frames}"
         if not info.frame_count or not info.fps:
             continue
-        playing = info.duration * info.fps
-        if abs(info.frame_count - playing) > 1:
+        expected = info.duration * info.fps
+        if abs(info.frame_count - expected) > 1:
             return (
-                f"segment {index} ({names[index]!r}) stores {info.frame_count} frames but plays {round(playing)}: "
-                "an edit list hides or delays some of them"
+                f"segment {index} ({names[index]!r}) stores {info.frame_count} frames, but its duration and frame rate "
+                f"give {round(expected)}"
             )
     return None
 

@@ -13,6 +13,7 @@ import re
 import subprocess
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 from servers.shared.artifacts import resolve_input_path
@@ -75,7 +76,7 @@ def inspect_video(path: Path, *, what: str, headers_only: bool = False) -> Media
             raise MediaDecodeError(
                 f"{what} {path.name!r} is truncated: its boxes declare {missing} bytes more than the file has; re-create it"
             )
-        return info
+        return replace(info, hidden_frames=_count_hidden_packets(path, what=what))
 
     # NOTE: probe() counts WebM and GIF frames from the packets themselves, so for those
     # formats this finds only a cut inside a packet; a WebM cut between clusters passes as a shorter clip.
@@ -161,6 +162,21 @@ def _missing_box_bytes(path: Path) -> int:
                 return 0  # Not a box header; leave the verdict to the decoder.
             offset += box_size
     return max(0, offset - size)
+
+
+def _count_hidden_packets(path: Path, *, what: str) -> int:
+    """Count video packets that the file's edit list hides, without decoding them.
+
+    An mp4 cut with `-c copy` keeps the frames back to its keyframe and marks them to be
+    discarded, which the demuxer reports per packet.
+    """
+    import av
+
+    try:
+        with av.open(str(path)) as container:
+            return sum(1 for packet in container.demux(video=0) if packet.size and packet.is_discard)
+    except av.error.FFmpegError as error:
+        raise MediaDecodeError(f"{what} {path.name!r} is damaged: reading its packets failed ({error}); re-create it") from error
 
 
 def _count_stored_packets(path: Path, *, what: str) -> int:

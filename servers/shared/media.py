@@ -77,6 +77,8 @@ class MediaInfo:
     container_duration: float | None = None
     # Rotation or flip that players apply to the video (mp4 and mov only); None when upright.
     display_matrix: DisplayMatrix | None = None
+    # Video frames stored but hidden by an edit list; only av_merge's input checks count them.
+    hidden_frames: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
