@@ -13,7 +13,6 @@ import re
 import subprocess
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
 from pathlib import Path
 
 from servers.shared.artifacts import resolve_input_path
@@ -43,10 +42,10 @@ def resolve_media(reference: str, roots: Sequence[Path], *, what: str) -> Path:
     return path
 
 
-def inspect_media(path: Path, *, what: str, headers_only: bool = False) -> MediaInfo:
+def inspect_media(path: Path, *, what: str, headers_only: bool = False, count_hidden_frames: bool = False) -> MediaInfo:
     """Probe `path`; on failure the error quotes ffmpeg's own diagnosis (e.g. "moov atom not found")."""
     try:
-        return probe(path, headers_only=headers_only)
+        return probe(path, headers_only=headers_only, count_hidden_frames=count_hidden_frames)
     except MediaDecodeError as error:
         reason = _ffmpeg_diagnosis(path) or str(error)
         raise MediaDecodeError(
@@ -57,7 +56,7 @@ def inspect_media(path: Path, *, what: str, headers_only: bool = False) -> Media
 
 def inspect_video(path: Path, *, what: str, headers_only: bool = False) -> MediaInfo:
     """Probe `path` and check that it contains a complete, non-empty video stream."""
-    info = inspect_media(path, what=what, headers_only=headers_only)
+    info = inspect_media(path, what=what, headers_only=headers_only, count_hidden_frames=True)
     if not info.has_video:
         raise MediaDecodeError(f"{what} {path.name!r} has no video stream: pass a video file (mp4, webm, mov, gif)")
     if is_still_image(info):
@@ -76,7 +75,7 @@ def inspect_video(path: Path, *, what: str, headers_only: bool = False) -> Media
             raise MediaDecodeError(
                 f"{what} {path.name!r} is truncated: its boxes declare {missing} bytes more than the file has; re-create it"
             )
-        return replace(info, hidden_frames=_count_hidden_packets(path, what=what))
+        return info
 
     # NOTE: probe() counts WebM and GIF frames from the packets themselves, so for those
     # formats this finds only a cut inside a packet; a WebM cut between clusters passes as a shorter clip.
@@ -162,21 +161,6 @@ def _missing_box_bytes(path: Path) -> int:
                 return 0  # Not a box header; leave the verdict to the decoder.
             offset += box_size
     return max(0, offset - size)
-
-
-def _count_hidden_packets(path: Path, *, what: str) -> int:
-    """Count video packets that the file's edit list hides, without decoding them.
-
-    An mp4 cut with `-c copy` keeps the frames back to its keyframe and marks them to be
-    discarded, which the demuxer reports per packet.
-    """
-    import av
-
-    try:
-        with av.open(str(path)) as container:
-            return sum(1 for packet in container.demux(video=0) if packet.size and packet.is_discard)
-    except av.error.FFmpegError as error:
-        raise MediaDecodeError(f"{what} {path.name!r} is damaged: reading its packets failed ({error}); re-create it") from error
 
 
 def _count_stored_packets(path: Path, *, what: str) -> int:

@@ -77,7 +77,7 @@ class MediaInfo:
     container_duration: float | None = None
     # Rotation or flip that players apply to the video (mp4 and mov only); None when upright.
     display_matrix: DisplayMatrix | None = None
-    # Video frames stored but hidden by an edit list; only av_merge's input checks count them.
+    # Video frames stored but hidden by an edit list; counted only on request (`count_hidden_frames`).
     hidden_frames: int = 0
 
     def to_dict(self) -> dict[str, Any]:
@@ -131,13 +131,16 @@ def _measure_audio_duration(path: Path) -> float | None:
     return end
 
 
-def probe(path: Path | str, *, headers_only: bool = False) -> MediaInfo:
+def probe(path: Path | str, *, headers_only: bool = False, count_hidden_frames: bool = False) -> MediaInfo:
     """Read duration, streams and codecs of `path`; raise `MediaDecodeError` if it is not media.
 
     With `headers_only`, an mp4 or mov file is read from its `moov` box alone and no frame
     is decoded: opening a 1024x768 H.264 file then takes about 2 ms instead of 5-8 ms.
     `pix_fmt` is then None. Other containers, and files whose headers lack the frame size
     or rate, are probed in full.
+
+    With `count_hidden_frames`, the video packets of an mp4 or mov file are read (not
+    decoded) to count those its edit list hides, about 0.6 ms more for a 4 s 1024x768 file.
     """
     import av
 
@@ -150,7 +153,7 @@ def probe(path: Path | str, *, headers_only: bool = False) -> MediaInfo:
 
     if headers_only and not container.format.name.startswith("mov,mp4"):
         container.close()
-        return probe(path)
+        return probe(path, count_hidden_frames=count_hidden_frames)
 
     with container:
         video = container.streams.video[0] if container.streams.video else None
@@ -186,9 +189,14 @@ def probe(path: Path | str, *, headers_only: bool = False) -> MediaInfo:
                 audio_duration=_stream_duration(audio),
             )
         video_duration = _stream_duration(video) if video is not None else None
+        if count_hidden_frames and video is not None and container.format.name.startswith("mov,mp4"):
+            try:
+                fields["hidden_frames"] = sum(1 for packet in container.demux(video) if packet.size and packet.is_discard)
+            except av.error.FFmpegError as error:
+                raise MediaDecodeError(f"cannot read the packets of {path.name}: {error}") from error
 
     if headers_only and video is not None and not (fields["width"] and fields["height"] and fields["fps"]):
-        return probe(path)
+        return probe(path, count_hidden_frames=count_hidden_frames)
     if video is not None and fields["frame_count"] is None:
         fields["frame_count"] = _count_video_frames(path)
     if audio is not None and fields["audio_duration"] is None:
