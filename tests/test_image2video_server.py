@@ -205,6 +205,21 @@ async def test_chain_three_segments_exact_total_duration(server, image_path):
     assert len({content["chain_id"] for content in contents}) == 1
 
 
+async def test_chain_gamma_edited_start_warns_loose_fit(server, image_path, input_dir):
+    first = await call(server, image_url=str(image_path), fps=8, duration=1.0, seed=4, transition_type="none")
+    next_path = Path(first.structured_content["next_frame_path"])
+    edited_path = input_dir / "gamma.png"
+    edited = (255 * (np.asarray(Image.open(next_path)) / 255.0) ** 0.4).astype(np.uint8)
+    Image.fromarray(edited).save(edited_path)
+    edited_path.with_name(edited_path.name + ".json").write_bytes(next_path.with_name(next_path.name + ".json").read_bytes())
+
+    second = await call(server, image_url=str(edited_path), fps=8, duration=1.0, seed=4, transition_type="none")
+    fit = second.structured_content["start_colour_edit_psnr"]
+
+    assert 30.0 <= fit < 40.0
+    assert f"a gain and offset per channel reproduce the edit of the start image only to {fit:.1f} dB, so the first frame differs visibly from it" in second.structured_content["warnings"]
+
+
 async def test_image_to_video_warns_rounded_duration(server, image_path):
     rounded = await call(server, image_url=str(image_path), fps=1, duration=0.5, seed=1)
     close = await call(server, image_url=str(image_path), fps=29.97, duration=0.5, seed=1)

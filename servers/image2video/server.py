@@ -84,8 +84,8 @@ class ImageToVideoResult(ArtifactResult):
         default=None,
         description=(
             "When image_url is the previous segment's next frame with its colours edited: how closely a per-channel "
-            "gain and offset reproduce the edit, in dB (100 for an exact fit). Every frame then carries the same edit. "
-            "Null otherwise."
+            "gain and offset reproduce the edit, in dB (100 for an exact fit; below 40 comes with a warning). Every "
+            "frame then carries the same edit. Null otherwise."
         ),
     )
 

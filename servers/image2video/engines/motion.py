@@ -42,6 +42,7 @@ logger = logging.getLogger(__name__)
 ENGINE_NAME = "motion"
 MAX_RENDER_THREADS = 4
 MIN_COLOUR_FIT_PSNR = 30.0  # Below this, the start image is a different picture, not a colour edit.
+MIN_CLOSE_FIT_PSNR = 40.0  # Below this, the fitted edit visibly differs from the supplied start image.
 _FIT_SAMPLES = 65536
 MAX_REPORTED_PSNR = 100.0
 
@@ -204,7 +205,7 @@ class MotionEngine:
             return self._continue(request, camera)
         except (ReasoningActionError, KeyError, TypeError, ValueError) as error:
             logger.warning("Starting a new camera path on %s: %s", request.image_path, error)
-            fresh.warnings.append(f"could not continue the previous segment's camera ({error}); started a new camera path")
+            fresh.warnings.append(f"started a new camera path, because the previous segment's camera cannot continue: {error}")
             return fresh
 
     def _continue(self, request: VideoRequest, camera: dict[str, Any]) -> _Start:
@@ -234,10 +235,15 @@ class MotionEngine:
         lut, fit_psnr = _fit_colour_lut(rendered, supplied)
         if fit_psnr < MIN_COLOUR_FIT_PSNR:
             raise ValueError(
-                f"the start image differs from the previous segment's next frame beyond a colour change "
-                f"(PSNR {fit_psnr:.1f} dB after fitting)"
+                f"the start image differs from the previous segment's next frame beyond a colour change, with a fit "
+                f"PSNR of {fit_psnr:.1f} dB; to continue the camera, pass that next frame unedited or only colour-edited"
             )
         start.colour_lut = lut
         # An exact fit has an infinite PSNR, which JSON cannot carry.
         start.colour_fit_psnr = round(min(fit_psnr, MAX_REPORTED_PSNR), 1)
+        if fit_psnr < MIN_CLOSE_FIT_PSNR:
+            start.warnings.append(
+                f"a gain and offset per channel reproduce the edit of the start image only to {fit_psnr:.1f} dB, "
+                "so the first frame differs visibly from it"
+            )
         return start
