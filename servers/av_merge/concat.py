@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from servers.shared.media import MediaInfo
+from servers.shared.mp4_boxes import DisplayMatrix
 
 __all__ = [
     "CopySignature",
@@ -38,7 +39,7 @@ class CopySignature:
     time_base: str | None
     profile: str | None
     extradata_sha1: str | None
-    display_matrix: tuple[int, int, int, int] | None = None
+    display_matrix: DisplayMatrix | None = None
 
 
 def copy_signature(info: MediaInfo) -> CopySignature:

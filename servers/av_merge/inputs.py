@@ -17,7 +17,8 @@ from pathlib import Path
 
 from servers.shared.artifacts import resolve_input_path
 from servers.shared.errors import MediaDecodeError
-from servers.shared.media import MediaInfo, ffmpeg_exe, is_still_image, probe
+from servers.shared.media import MediaInfo, ffmpeg_exe, is_iso_media, is_still_image, probe
+from servers.shared.mp4_boxes import missing_box_bytes
 
 __all__ = [
     "audio_length",
@@ -54,9 +55,9 @@ def inspect_media(path: Path, *, what: str, headers_only: bool = False, count_hi
         ) from error
 
 
-def inspect_video(path: Path, *, what: str, headers_only: bool = False) -> MediaInfo:
+def inspect_video(path: Path, *, what: str, headers_only: bool = False, count_hidden_frames: bool = False) -> MediaInfo:
     """Probe `path` and check that it contains a complete, non-empty video stream."""
-    info = inspect_media(path, what=what, headers_only=headers_only, count_hidden_frames=True)
+    info = inspect_media(path, what=what, headers_only=headers_only, count_hidden_frames=count_hidden_frames)
     if not info.has_video:
         raise MediaDecodeError(f"{what} {path.name!r} has no video stream: pass a video file (mp4, webm, mov, gif)")
     if is_still_image(info):
@@ -69,8 +70,8 @@ def inspect_video(path: Path, *, what: str, headers_only: bool = False) -> Media
     if not info.fps or not info.width or not info.height:
         raise MediaDecodeError(f"{what} {path.name!r} stores no frame rate or frame size: re-encode it with a fixed frame rate")
 
-    if _is_iso_media(info):
-        missing = _missing_box_bytes(path)
+    if is_iso_media(info.format_name):
+        missing = missing_box_bytes(path)
         if missing:
             raise MediaDecodeError(
                 f"{what} {path.name!r} is truncated: its boxes declare {missing} bytes more than the file has; re-create it"
@@ -105,7 +106,8 @@ def inspect_videos(paths: Sequence[Path], *, whats: Sequence[str]) -> list[Media
 
 
 def _inspect_one(path: Path, what: str, headers_only: bool) -> MediaInfo:
-    return inspect_video(path, what=what, headers_only=headers_only)
+    # A join must know the frames an edit list hides, because the concat demuxer shows them.
+    return inspect_video(path, what=what, headers_only=headers_only, count_hidden_frames=True)
 
 
 def inspect_audio(path: Path, *, what: str) -> MediaInfo:
@@ -120,9 +122,9 @@ def inspect_audio(path: Path, *, what: str) -> MediaInfo:
 
 def truncation_warnings(path: Path, info: MediaInfo) -> list[str]:
     """Return a warning when an mp4 or mov file is shorter than its boxes declare, else nothing."""
-    if not _is_iso_media(info):
+    if not is_iso_media(info.format_name):
         return []
-    missing = _missing_box_bytes(path)
+    missing = missing_box_bytes(path)
     if not missing:
         return []
     return [
@@ -134,33 +136,6 @@ def truncation_warnings(path: Path, info: MediaInfo) -> list[str]:
 def audio_length(info: MediaInfo) -> float:
     """Return the audio stream's length in seconds, falling back to the container duration."""
     return info.audio_duration if info.audio_duration else info.duration
-
-
-def _is_iso_media(info: MediaInfo) -> bool:
-    return info.format_name.startswith("mov,mp4")
-
-
-def _missing_box_bytes(path: Path) -> int:
-    """Return how many bytes the top-level ISO BMFF boxes (mp4, mov) declare beyond the end of the file.
-
-    Reading only the 8- or 16-byte box headers takes microseconds, where walking the
-    packet index costs milliseconds per file.
-    """
-    size = path.stat().st_size
-    offset = 0
-    with path.open("rb") as file:
-        while offset + 8 <= size:
-            file.seek(offset)
-            header = file.read(16)
-            box_size = int.from_bytes(header[:4], "big")
-            if box_size == 1 and len(header) >= 16:
-                box_size = int.from_bytes(header[8:16], "big")
-            elif box_size == 0:
-                return 0  # The last box runs to the end of the file.
-            if box_size < 8:
-                return 0  # Not a box header; leave the verdict to the decoder.
-            offset += box_size
-    return max(0, offset - size)
 
 
 def _count_stored_packets(path: Path, *, what: str) -> int:

@@ -21,7 +21,7 @@ import numpy as np
 from servers.shared.errors import EngineUnavailableError, MediaDecodeError
 from servers.shared.mp4_boxes import DisplayMatrix, video_display_matrix
 
-__all__ = ["MediaInfo", "VideoEncoder", "YuvFrame", "ffmpeg_exe", "is_still_image", "probe", "rgb_to_yuv420", "run_ffmpeg"]
+__all__ = ["MediaInfo", "VideoEncoder", "YuvFrame", "ffmpeg_exe", "is_iso_media", "is_still_image", "probe", "rgb_to_yuv420", "run_ffmpeg"]
 
 logger = logging.getLogger(__name__)
 
@@ -85,6 +85,11 @@ class MediaInfo:
 
 
 _IMAGE_FORMATS = ("image2", "apng")
+
+
+def is_iso_media(format_name: str) -> bool:
+    """Return whether ffmpeg's `format_name` is the ISO BMFF family (mp4, mov, m4a, 3gp)."""
+    return format_name.startswith("mov,mp4")
 
 
 def is_still_image(info: MediaInfo) -> bool:
@@ -151,7 +156,8 @@ def probe(path: Path | str, *, headers_only: bool = False, count_hidden_frames: 
     except (av.error.FFmpegError, OSError) as error:
         raise MediaDecodeError(f"cannot read {path.name} as media: {error}") from error
 
-    if headers_only and not container.format.name.startswith("mov,mp4"):
+    iso_media = is_iso_media(container.format.name)
+    if headers_only and not iso_media:
         container.close()
         return probe(path, count_hidden_frames=count_hidden_frames)
 
@@ -179,7 +185,7 @@ def probe(path: Path | str, *, headers_only: bool = False, count_hidden_frames: 
                 time_base=str(video.time_base) if video.time_base else None,
                 video_profile=video.codec_context.profile,
                 video_extradata_sha1=_sha1_or_none(video.codec_context.extradata),
-                display_matrix=video_display_matrix(path) if container.format.name.startswith("mov,mp4") else None,
+                display_matrix=video_display_matrix(path) if iso_media else None,
             )
         if audio is not None:
             fields.update(
@@ -189,7 +195,7 @@ def probe(path: Path | str, *, headers_only: bool = False, count_hidden_frames: 
                 audio_duration=_stream_duration(audio),
             )
         video_duration = _stream_duration(video) if video is not None else None
-        if count_hidden_frames and video is not None and container.format.name.startswith("mov,mp4"):
+        if count_hidden_frames and video is not None and iso_media:
             try:
                 fields["hidden_frames"] = sum(1 for packet in container.demux(video) if packet.size and packet.is_discard)
             except av.error.FFmpegError as error:

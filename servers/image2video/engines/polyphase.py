@@ -56,10 +56,9 @@ class PolyphasePlane:
         """
         left, top, right, bottom = box
         height = self.height
+        # A box inside the plane is at most its size, so it never minifies.
         if not (0 <= left < right <= self.width and 0 <= top < bottom <= height):
             raise ValueError(f"box {box} must lie inside the {self.width}x{height} plane")
-        if right - left > self.width + 1e-6 or bottom - top > height + 1e-6:
-            raise ValueError(f"box {box} would shrink the plane; only magnification is supported")
 
         # Pillow's convention: output row y samples source row top + (y + 0.5) * scale - 0.5.
         positions = top + (np.arange(height) + 0.5) * ((bottom - top) / height) - 0.5
