@@ -30,7 +30,7 @@ def pillow_bicubic(plane: np.ndarray, box: tuple[float, float, float, float]) ->
 
 
 class YuvFrames:
-    """A frame writer that asks for yuv420p frames, as the encoder does."""
+    """A frame writer that takes yuv420p frames, as the encoder does."""
 
     pixel_format = "yuv420p"
 

@@ -26,7 +26,7 @@ NON_SCENE_WORDS: tuple[str, ...] = (
     "海报", "海关", "海鲜", "海绵", "江湖", "山寨", "云计算", "花钱", "花费", "花样", "冰箱", "草稿", "草率",
     # 火 (fire) and 水 (water) in everyday things.
     "火车", "火锅", "火箭", "火腿", "水果", "薪水", "水泥",
-    # 静 and 轻 (calm) in words that say nothing about mood.
+    # 静 and 轻 (calm) in words that carry no mood.
     "静态", "年轻",
 )
 
